@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine:
+#   make run   set up, build the default model if needed, classify the demo messages
+#   make test  set up and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MODEL  := models/ACTIVE
+CORPUS := $(wildcard training/corpus/*.jsonl) $(wildcard triage/data/rules/*.toml) triage/data/taxonomy.toml
+
+.PHONY: setup model run test lint bench evaluate clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# The default model: trained from the shipped corpus when missing or older than the corpus.
+model: $(MODEL)
+
+$(MODEL): $(STAMP) $(CORPUS)
+	$(BIN)/triage train
+
+run: model
+	$(BIN)/triage classify --input triage/data/demo.jsonl --format text
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check triage training tests benchmarks
+
+evaluate: model
+	$(BIN)/triage evaluate ../shared/devset/devset.jsonl
+
+bench: model
+	$(BIN)/python benchmarks/classify_speed.py
+
+clean:
+	rm -rf $(VENV) models/versions models/ACTIVE models/history.jsonl

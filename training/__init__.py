@@ -1,0 +1,1 @@
+"""Training side: the written corpus, training runs, evaluation and (later) retraining."""

@@ -1,0 +1,1 @@
+"""Classification: features, per-head models, thresholds and routing. Text in, labels out."""

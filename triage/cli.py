@@ -1,0 +1,267 @@
+"""The `triage` command line: thin commands that parse arguments, call one library function
+and format the result. Library errors become one line on stderr and a non-zero exit here.
+
+The training commands import the `training` package (shipped beside `triage`) inside the
+command, so the library itself never depends on it.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from .config import get_settings
+from .errors import InputError, TriageError
+
+app = typer.Typer(help="KRM-Triage: Kategorien, Dringlichkeit, Absender und Zuständigkeit für Kundenreaktionen.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+models_app = typer.Typer(help="Modellregister: Versionen anzeigen, aktivieren, zurückrollen.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+err = Console(stderr=True)
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3  # a batch finished, but some input lines were bad (they are in the output)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(exc: TriageError) -> typer.Exit:
+    err.print(f"Fehler: {exc}", markup=False, highlight=False)
+    return typer.Exit(EXIT_ERROR)
+
+
+def _registry():
+    from .registry import Registry
+
+    settings = get_settings()
+    return Registry(settings.models_dir, settings.registry_key_path)
+
+
+def _engine(version: str | None):
+    from .classify.engine import Engine
+
+    return Engine.from_registry(_registry(), version)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return path.read_bytes().decode("windows-1252", errors="replace")
+    except OSError as exc:
+        raise InputError("I002", path=path, reason=exc.strerror or str(exc)) from exc
+
+
+def _parse_line(line: str, number: int):
+    """(Message, None) for a good JSONL line, (None, error record) for a bad one."""
+    from .classify.engine import Message
+
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return None, {"id": None, "line": number, "error": f"kein gültiges JSON ({exc.msg})"}
+    if not isinstance(row, dict):
+        return None, {"id": None, "line": number, "error": "Zeile ist kein JSON-Objekt"}
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return None, {"id": row.get("id"), "line": number, "error": "text fehlt oder ist leer"}
+    return Message(text, str(row.get("subject") or ""), str(row.get("channel") or ""), str(row.get("id", number))), None
+
+
+def _classify_batch(engine, path: Path, output: Path | None, fmt: Format = Format.json) -> int:
+    """One output line per input line, in order; bad lines get an error record and are reported."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            parsed = [_parse_line(line, n) for n, line in enumerate(handle, 1) if line.strip()]
+    except OSError as exc:
+        raise InputError("I002", path=path, reason=exc.strerror or str(exc)) from exc
+    good = [message for message, _ in parsed if message is not None]
+    results = []
+    with Progress(console=err, transient=True, disable=len(good) < 200) as progress:
+        task = progress.add_task("Klassifiziere", total=len(good))
+        for result in engine.classify_many(good):
+            results.append(result.as_dict())
+            progress.advance(task)
+    answers = iter(results)
+    records = [next(answers) if message is not None else error for message, error in parsed]
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if output:
+        output.write_text(lines, encoding="utf-8")
+    elif fmt is Format.text:
+        for record in records:
+            typer.echo(f"\n== {record.get('id')}")
+            if "error" in record:
+                typer.echo(f"Fehler: {record['error']}")
+            else:
+                _print_result(record, fmt)
+    else:
+        sys.stdout.write(lines)
+    bad = [error for message, error in parsed if message is None]
+    for e in bad:
+        err.print(f"{path}, Zeile {e['line']}: {e['error']}", markup=False, highlight=False)
+    if bad:
+        err.print(f"{len(good)} klassifiziert, {len(bad)} fehlerhafte Zeilen", markup=False)
+        return EXIT_PARTIAL
+    return 0
+
+
+def _print_result(result: dict, fmt: Format) -> None:
+    if fmt is Format.json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    labels = result["labels"]
+    typer.echo(f"Anliegen:      {', '.join(labels['concerns'])}")
+    typer.echo(f"Art:           {labels['art']}")
+    typer.echo(f"Dringlichkeit: {labels['urgency']}"
+               + "".join(f"  «{e['text']}»" for e in result["evidence"]["urgency"]))
+    typer.echo(f"Absender:      {labels['absender']}")
+    typer.echo(f"Zuständig:     {labels['routing']} ({result['routing_reason']})")
+    typer.echo(f"Sprache:       {labels['language']}")
+    if result["needs_review"]:
+        typer.echo(f"Prüfen:        {', '.join(result['review_reasons'])}")
+
+
+@app.command()
+def classify(
+    text: Annotated[str | None, typer.Argument(help="Text der Nachricht")] = None,
+    input: Annotated[Path | None, typer.Option("--input", "-i", help=".txt, .eml oder .jsonl")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Ausgabe (.jsonl) für Stapel")] = None,
+    subject: Annotated[str, typer.Option(help="Betreff")] = "",
+    format: Annotated[Format, typer.Option("--format", help="text oder json")] = Format.json,
+    model_version: Annotated[str | None, typer.Option(help="Modellversion (Standard: aktive)")] = None,
+) -> None:
+    """Klassifiziert eine Nachricht oder einen Stapel.
+
+    Beispiele: triage classify "Seit dem 1. ist kein Geld gekommen, mein Konto ist leer."
+               triage classify --input posteingang.jsonl --output vorschlaege.jsonl
+    """
+    try:
+        if (text is None) == (input is None):
+            raise InputError("I002", path="(Eingabe)", reason="entweder TEXT oder --input angeben")
+        engine = _engine(model_version)
+        if input is not None and input.suffix.lower() == ".jsonl":
+            raise typer.Exit(_classify_batch(engine, input, output, format))
+        if input is not None:
+            subject, text = _single_input(input, subject)
+        result = engine.classify(text or "", subject).as_dict()
+        if output:
+            output.write_text(json.dumps(result, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            _print_result(result, format)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+
+
+def _single_input(path: Path, subject: str) -> tuple[str, str]:
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        return subject, _read_text(path)
+    if suffix == ".eml":
+        from .mail.parse import parse_bytes
+
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError("I002", path=path, reason=exc.strerror or str(exc)) from exc
+        mail = parse_bytes(raw)
+        return subject or mail.subject, mail.text
+    raise InputError("I004", suffix=suffix or "(ohne Endung)")
+
+
+@app.command()
+def train(
+    data: Annotated[Path | None, typer.Option(help="Ordner oder Datei mit Trainingsdaten (.jsonl)")] = None,
+    out: Annotated[str | None, typer.Option(help="Name der neuen Version")] = None,
+    seed: Annotated[int | None, typer.Option(help="Zufallsstartwert")] = None,
+    activate: Annotated[bool, typer.Option(help="neue Version gleich aktivieren")] = True,
+) -> None:
+    """Trainiert ein Modell und legt es als neue Version im Register ab.
+
+    Beispiel: triage train --data training/corpus --out v1
+    """
+    from training.corpus import DEFAULT_CORPUS
+    from training.train import train as run
+
+    from .taxonomy import default_taxonomy
+
+    try:
+        version = run(default_taxonomy(), _registry(), data or DEFAULT_CORPUS, out, activate=activate,
+                      seed=seed if seed is not None else get_settings().seed)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    manifest = _registry().manifest(version)
+    typer.echo(version)
+    err.print(json.dumps(manifest["metrics"], ensure_ascii=False), markup=False, highlight=False)
+
+
+@app.command()
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="gelabelte Nachrichten (.jsonl)")],
+    format: Annotated[Format, typer.Option("--format", help="text oder json")] = Format.text,
+    model_version: Annotated[str | None, typer.Option(help="Modellversion (Standard: aktive)")] = None,
+) -> None:
+    """Bewertet ein Modell auf gelabelten Nachrichten.
+
+    Beispiel: triage evaluate ../shared/devset/devset.jsonl --format json
+    """
+    from training.corpus import read_examples
+    from training.evaluate import evaluate as score
+    from training.evaluate import format_report
+
+    from .classify.engine import Message
+
+    try:
+        engine = _engine(model_version)
+        examples = list(read_examples(file, engine.taxonomy))
+        results = list(engine.classify_many(Message(e.text, e.subject, e.channel, e.id) for e in examples))
+        metrics = score(results, [e.labels for e in examples], engine.taxonomy)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    metrics["model_version"] = engine.version
+    typer.echo(json.dumps(metrics, ensure_ascii=False, indent=1) if format is Format.json else format_report(metrics))
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Listet alle Versionen. Beispiel: triage models list"""
+    for info in _registry().versions():
+        m = info.manifest
+        typer.echo(f"{'*' if info.active else ' '} {info.version}  {m.get('created', '')}  {info.status}  "
+                   f"{json.dumps(m.get('metrics', {}), ensure_ascii=False)}")
+
+
+@models_app.command("show")
+def models_show(version: Annotated[str, typer.Argument()]) -> None:
+    """Zeigt das Manifest einer Version. Beispiel: triage models show 20261125-120000-ab12cd34"""
+    try:
+        typer.echo(json.dumps(_registry().manifest(version), ensure_ascii=False, indent=2))
+    except TriageError as exc:
+        raise _fail(exc) from exc
+
+
+@models_app.command("promote")
+def models_promote(version: Annotated[str, typer.Argument()]) -> None:
+    """Prüft eine Version und setzt sie aktiv. Beispiel: triage models promote v2"""
+    try:
+        _registry().activate(version, reason="promote")
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(version)
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Aktiviert wieder die vorher aktive Version. Beispiel: triage models rollback"""
+    try:
+        typer.echo(_registry().rollback())
+    except TriageError as exc:
+        raise _fail(exc) from exc

@@ -1,0 +1,1 @@
+"""E-mail: MIME parsing, quote and signature split, mail sources."""

@@ -1,0 +1,1 @@
+"""German text handling: normalising, spaCy tokens and lemmas, rule matchers with evidence."""

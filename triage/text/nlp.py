@@ -1,0 +1,89 @@
+"""The German spaCy pipeline: blank German tokenizer, lookup lemmatizer, sentencizer, and a
+`krm_norm` component that writes each token's matching form into `token.norm_`.
+
+The matching form is the folded lemma ("Räumungsklagen" → "raeumungsklage"), with spelled-out
+umlauts restored before the lemma lookup ("koennen" → "können" → "koennen"), and SGB II
+abbreviations expanded ("WBA" → "weiterbewilligungsantrag"). Rules and features read norms only.
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .normalize import fold, restore_umlaut_candidates
+
+__all__ = ["get_nlp", "norm_of", "NUM"]
+
+NUM = "#num"
+
+
+class KrmNorm:
+    """Sets `token.norm_` to the matching form; see the module docstring."""
+
+    def __init__(self, nlp: Language, abbreviations: dict[str, str]) -> None:
+        self.abbreviations = abbreviations
+        self.table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        self._known = frozenset(self.table.values()) if hasattr(self.table, "values") else frozenset()
+        self.norm = lru_cache(maxsize=200_000)(self._norm)
+
+    def __call__(self, doc: Doc) -> Doc:
+        for token in doc:
+            token.norm_ = self.norm(token.text)
+        return doc
+
+    def _lemma(self, word: str) -> str:
+        for form in (word, word.capitalize(), word.lower()):
+            if form in self.table:
+                return self.table[form]
+        for candidate in restore_umlaut_candidates(word):
+            for form in (candidate, candidate.capitalize(), candidate.lower()):
+                if form in self.table:
+                    return self.table[form]
+                if form in self._known:
+                    return form
+        return word
+
+    def _norm(self, word: str) -> str:
+        if word in self.abbreviations:
+            return self.abbreviations[word]
+        if any(ch.isdigit() for ch in word):
+            return NUM
+        return fold(self._lemma(word))
+
+
+@Language.factory("krm_norm", default_config={"abbreviations_path": ""})
+def _make_krm_norm(nlp: Language, name: str, abbreviations_path: str) -> KrmNorm:
+    abbreviations: dict[str, str] = {}
+    if abbreviations_path:
+        abbreviations = tomllib.loads(Path(abbreviations_path).read_text(encoding="utf-8"))["abbreviations"]
+    return KrmNorm(nlp, abbreviations)
+
+
+@lru_cache(maxsize=2)
+def _build(rules_dir: str) -> Language:
+    nlp = spacy.blank("de")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.add_pipe("sentencizer")
+    nlp.initialize()
+    nlp.add_pipe("krm_norm", config={"abbreviations_path": str(Path(rules_dir) / "abbreviations.toml")})
+    return nlp
+
+
+def get_nlp(rules_dir: str | Path | None = None) -> Language:
+    """The shared pipeline (built once per process)."""
+    if rules_dir is None:
+        from ..config import get_settings
+
+        rules_dir = get_settings().rules_dir
+    return _build(str(rules_dir))
+
+
+def norm_of(word: str, nlp: Language | None = None) -> str:
+    """Matching form of one word, as the pipeline would write it."""
+    nlp = nlp or get_nlp()
+    return nlp.get_pipe("krm_norm").norm(word)

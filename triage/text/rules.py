@@ -1,0 +1,226 @@
+"""Rule components: find signal phrases in a Doc, judge their context, return evidence spans.
+
+A rule file (TOML, under the rules folder) holds `[[signal]]` entries, each with an `id`, the
+`label` it speaks for and a list of patterns, and a `[cues]` table of context patterns
+(`negated`, `past`, `hypothetical` look at the signal's clause; `past_sentence` and
+`hypothetical_sentence` at its whole sentence). Patterns are a small language over token norms:
+
+    konto ... leer           words in order; `...` is a gap of up to 6 tokens in the clause
+    strom abstellen|sperren  `a|b` alternatives; words are lemmatised and folded like the text
+    raeumung*                prefix of a norm (compounds: "Räumungsklagen", "Räumungstermin")
+    =hatte                   exact lower-case surface form (for tense, which lemmas lose)
+    mehr?                    optional token
+    #num                     a number, date or amount
+
+As in spaCy's EntityRuler, the component first finds matches, then writes results; the
+patterns are data. A signal whose clause holds a negation, or whose sentence places it in the
+past or in a hypothetical, is kept with that status instead of `active`, so callers can tell
+"der Strom wird am Freitag gesperrt" from "eine Sperre droht zum Glück nicht".
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from ..errors import TaxonomyError
+from .nlp import NUM, norm_of
+from .normalize import fold
+
+__all__ = ["Evidence", "RuleSet", "load_rules", "ACTIVE"]
+
+ACTIVE = "active"
+# Cue kinds: the status they give and whether they look at the clause or the whole sentence.
+CUE_SCOPES = {"negated": "clause", "past": "clause", "hypothetical": "clause",
+              "past_sentence": "sentence", "hypothetical_sentence": "sentence"}
+GAP = {"IS_PUNCT": False, "IS_SPACE": False, "OP": "{0,6}"}
+_CLAUSE_BREAKS = frozenset({",", ".", ";", ":", "!", "?", "aber", "sondern", "doch", "jedoch", "trotzdem",
+                            "obwohl", "weil", "dass", "da", "und", "oder", "-", "(", ")"})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One rule match: which rule, for which label, where in the text, in which context."""
+
+    rule: str
+    label: str
+    start: int
+    end: int
+    text: str
+    status: str = ACTIVE
+    field: str = "text"
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "label": self.label, "field": self.field, "start": self.start,
+                "end": self.end, "text": self.text, "status": self.status}
+
+
+def compile_pattern(source: str, nlp: Language) -> tuple[list[dict], list[tuple[str, object]]]:
+    """One pattern of the rule language → (spaCy Matcher token pattern, required tokens).
+
+    The required tokens (kind, values) are the non-optional words; a doc lacking any of them
+    cannot match, which lets `RuleSet.find` skip the Matcher for most patterns.
+    """
+    tokens: list[dict] = []
+    required: list[tuple[str, object]] = []
+    for word in source.split():
+        if word == "...":
+            tokens.append(dict(GAP))
+            continue
+        optional = word.endswith("?") and len(word) > 1
+        word = word.rstrip("?") if optional else word
+        spec: dict
+        if word.startswith("="):
+            values = frozenset(w.lstrip("=").lower() for w in word.split("|"))
+            spec, need = {"LOWER": {"IN": sorted(values)}}, ("lower", values)
+        elif word.endswith("*"):
+            prefixes = tuple(fold(w.rstrip("*")) for w in word.split("|"))
+            spec = {"NORM": {"REGEX": "^(?:" + "|".join(prefixes) + ")"}}
+            need = ("prefix", prefixes)
+        else:
+            words = word.split("|")
+            norms = frozenset(NUM if w == NUM else norm_of(w, nlp) for w in words) | {fold(w) for w in words}
+            spec = {"NORM": next(iter(norms))} if len(norms) == 1 else {"NORM": {"IN": sorted(norms)}}
+            need = ("norm", norms)
+        if optional:
+            spec["OP"] = "?"
+        else:
+            required.append(need)
+        tokens.append(spec)
+    return tokens, required
+
+
+class _Patterns:
+    """Patterns with a cheap pre-check: a Matcher runs only where all required tokens occur."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.nlp = nlp
+        self.entries: list[tuple[str, Matcher, int]] = []  # (key, matcher, number of requirements)
+        self.by_norm: dict[str, list[tuple[int, int]]] = {}
+        self.by_lower: dict[str, list[tuple[int, int]]] = {}
+        self.prefixes: list[tuple[tuple[str, ...], int, int]] = []
+        self._prefix_hits: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, key: str, source: str) -> None:
+        pattern, required = compile_pattern(source, self.nlp)
+        matcher = Matcher(self.nlp.vocab)
+        matcher.add(key, [pattern])
+        index = len(self.entries)
+        self.entries.append((key, matcher, len(required)))
+        for slot, (kind, values) in enumerate(required):
+            if kind == "prefix":
+                self.prefixes.append((values, index, slot))
+                continue
+            table = self.by_norm if kind == "norm" else self.by_lower
+            for value in values:
+                table.setdefault(value, []).append((index, slot))
+
+    def _hits_for_norm(self, norm: str) -> list[tuple[int, int]]:
+        hits = self._prefix_hits.get(norm)
+        if hits is None:
+            hits = [(index, slot) for prefixes, index, slot in self.prefixes if norm.startswith(prefixes)]
+            hits += self.by_norm.get(norm, [])
+            if len(self._prefix_hits) < 500_000:
+                self._prefix_hits[norm] = hits
+        return hits
+
+    def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
+        satisfied: dict[int, set[int]] = {}
+        for token in doc:
+            for index, slot in self._hits_for_norm(token.norm_):
+                satisfied.setdefault(index, set()).add(slot)
+            for index, slot in self.by_lower.get(token.lower_, ()):
+                satisfied.setdefault(index, set()).add(slot)
+        out = []
+        for index, slots in satisfied.items():
+            key, matcher, needed = self.entries[index]
+            if len(slots) == needed:
+                out.extend((key, start, end) for _, start, end in matcher(doc))
+        return out
+
+
+class RuleSet:
+    """Signals and context cues of one rule file, compiled for one pipeline."""
+
+    def __init__(self, name: str, spec: dict, nlp: Language, source: str = "") -> None:
+        self.name = name
+        self.labels: dict[str, str] = {}
+        self.overrides: set[str] = set()
+        self._signals = _Patterns(nlp)
+        self._cues = _Patterns(nlp)
+        try:
+            for signal in spec.get("signal", []):
+                rule = signal["id"]
+                self.labels[rule] = signal["label"]
+                if signal.get("override"):
+                    self.overrides.add(rule)
+                for pattern in signal["patterns"]:
+                    self._signals.add(rule, pattern)
+            for kind, patterns in spec.get("cues", {}).items():
+                if kind not in CUE_SCOPES:
+                    raise ValueError(f"unknown cue kind {kind!r}")
+                for pattern in patterns:
+                    self._cues.add(kind, pattern)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise TaxonomyError("T004", path=source or name, reason=f"Regel fehlerhaft: {exc}") from exc
+
+    def find(self, doc: Doc) -> list[Evidence]:
+        """All signal matches in `doc`, longest first where they overlap, with their status."""
+        matches = sorted(self._signals(doc), key=lambda m: (m[1], -(m[2] - m[1])))
+        if not matches:
+            return []
+        cues = self._cues(doc)
+        found: list[Evidence] = []
+        taken: set[int] = set()
+        for rule, start, end in matches:
+            if taken.intersection(range(start, end)):
+                continue
+            taken.update(range(start, end))
+            span = doc[start:end]
+            found.append(Evidence(rule, self.labels[rule], span.start_char, span.end_char, span.text,
+                                  _status(doc, span, cues)))
+        return found
+
+
+def _clause(doc: Doc, span: Span) -> tuple[int, int]:
+    start = span.start
+    while start > span.sent.start and not _is_break(doc[start - 1]):
+        start -= 1
+    end = span.end
+    while end < span.sent.end and not _is_break(doc[end]):
+        end += 1
+    return start, end
+
+
+def _is_break(token) -> bool:
+    return token.is_space or token.norm_ in _CLAUSE_BREAKS or "\n" in token.text
+
+
+def _status(doc: Doc, span: Span, cues: list[tuple[str, int, int]]) -> str:
+    clause = _clause(doc, span)
+    sentence = (span.sent.start, span.sent.end)
+    for kind, start, end in cues:
+        lo, hi = clause if CUE_SCOPES[kind] == "clause" else sentence
+        if start < lo or end > hi:
+            continue
+        if start < span.end and span.start < end:  # the cue is part of the signal itself
+            continue
+        return kind.split("_")[0]
+    return ACTIVE
+
+
+def load_rules(path: str | Path, nlp: Language) -> RuleSet:
+    path = Path(path)
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TaxonomyError("T001", path=path, reason=str(exc)) from exc
+    return RuleSet(path.stem, spec, nlp, str(path))
