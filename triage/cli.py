@@ -35,7 +35,7 @@ class Format(StrEnum):
 
 
 def _fail(exc: TriageError) -> typer.Exit:
-    err.print(f"Fehler: {exc}", markup=False, highlight=False)
+    typer.echo(f"Fehler: {exc}", err=True)
     return typer.Exit(EXIT_ERROR)
 
 
@@ -107,9 +107,9 @@ def _classify_batch(engine, path: Path, output: Path | None, fmt: Format = Forma
         sys.stdout.write(lines)
     bad = [error for message, error in parsed if message is None]
     for e in bad:
-        err.print(f"{path}, Zeile {e['line']}: {e['error']}", markup=False, highlight=False)
+        typer.echo(f"{path}, Zeile {e['line']}: {e['error']}", err=True)
     if bad:
-        err.print(f"{len(good)} klassifiziert, {len(bad)} fehlerhafte Zeilen", markup=False)
+        typer.echo(f"{len(good)} klassifiziert, {len(bad)} fehlerhafte Zeilen", err=True)
         return EXIT_PARTIAL
     return 0
 
@@ -146,7 +146,7 @@ def classify(
     """
     try:
         if (text is None) == (input is None):
-            raise InputError("I002", path="(Eingabe)", reason="entweder TEXT oder --input angeben")
+            raise InputError("I005")
         engine = _engine(model_version)
         if input is not None and input.suffix.lower() == ".jsonl":
             raise typer.Exit(_classify_batch(engine, input, output, format))
@@ -200,7 +200,7 @@ def train(
         raise _fail(exc) from exc
     manifest = _registry().manifest(version)
     typer.echo(version)
-    err.print(json.dumps(manifest["metrics"], ensure_ascii=False), markup=False, highlight=False)
+    typer.echo(json.dumps(manifest["metrics"], ensure_ascii=False), err=True)
 
 
 @app.command()

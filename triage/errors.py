@@ -24,6 +24,7 @@ MESSAGES: dict[str, str] = {
     "I002": "Datei {path} ist nicht lesbar: {reason}",
     "I003": "{path}, Zeile {line}: {reason}",
     "I004": "Unbekanntes Eingabeformat {suffix}: erwartet .txt, .eml oder .jsonl",
+    "I005": "Bitte entweder TEXT oder --input angeben",
     "D001": "{where}: unbekannter Code {code!r} im Feld {field}",
     "D002": "{where}: {reason}",
     "D003": "Keine Trainingsdaten unter {path}",

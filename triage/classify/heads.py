@@ -7,6 +7,8 @@ The vectoriser is fitted once and shared by all heads, so a message is featurise
 """
 from __future__ import annotations
 
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -14,8 +16,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["make_vectoriser", "make_classifier", "FAMILIES"]
+__all__ = ["make_vectoriser", "make_classifier", "CalibratedLinear", "FAMILIES"]
 
 FAMILIES = ("svm", "lr")
 
@@ -29,23 +32,57 @@ def make_vectoriser(char_max_features: int = 150_000) -> ColumnTransformer:
     bigrams = TfidfVectorizer(tokenizer=_split, token_pattern=None, ngram_range=(2, 2), min_df=2,
                               sublinear_tf=True, lowercase=False)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                            max_features=char_max_features, dtype="float32")
+                            max_features=char_max_features, dtype=np.float32)
     return ColumnTransformer(
         [("words", words, "words"), ("bigrams", bigrams, "words"), ("chars", chars, "chars")],
         sparse_threshold=1.0,
     )
 
 
-def _base(family: str, seed: int, c: float):
-    if family == "svm":
-        return CalibratedClassifierCV(LinearSVC(C=c, class_weight="balanced", random_state=seed),
-                                      method="sigmoid", cv=3)
-    if family == "lr":
-        return LogisticRegression(C=c * 20, class_weight="balanced", max_iter=3000, random_state=seed)
-    raise ValueError(f"unknown model family {family!r}; choose one of {FAMILIES}")
+class CalibratedLinear(ClassifierMixin, BaseEstimator):
+    """A linear classifier with sigmoid-calibrated probabilities.
+
+    `svm`: LinearSVC calibrated by 3-fold cross-validation; `lr`: logistic regression, which
+    is calibrated by construction. A class too rare for calibration folds (a newly added
+    topic with two examples) falls back to logistic regression instead of failing.
+    """
+
+    def __init__(self, family: str = "svm", c: float = 0.5, seed: int = 13, cv: int = 3) -> None:
+        self.family = family
+        self.c = c
+        self.seed = seed
+        self.cv = cv
+
+    def fit(self, x, y):
+        if self.family not in FAMILIES:
+            raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
+        _, counts = np.unique(y, return_counts=True)
+        if self.family == "svm" and counts.min() >= self.cv:
+            svm = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
+            self.model_ = CalibratedClassifierCV(svm, method="sigmoid", cv=self.cv)
+        else:
+            self.model_ = LogisticRegression(C=self.c * 20, class_weight="balanced", max_iter=3000,
+                                             random_state=self.seed)
+        self.model_.fit(x, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, x):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(x)
+
+    def predict(self, x):
+        return self.classes_[self.predict_proba(x).argmax(axis=1)]
+
+    def coefficients(self) -> np.ndarray:
+        """Linear weights (classes × features), averaged over calibration folds: for explanations."""
+        check_is_fitted(self, "model_")
+        if isinstance(self.model_, CalibratedClassifierCV):
+            return np.mean([c.estimator.coef_ for c in self.model_.calibrated_classifiers_], axis=0)
+        return self.model_.coef_
 
 
 def make_classifier(family: str = "svm", multilabel: bool = False, seed: int = 13, c: float = 0.5) -> Pipeline:
     """One head: a calibrated linear classifier (one-vs-rest for the multi-label concerns)."""
-    clf = _base(family, seed, c)
+    clf = CalibratedLinear(family, c, seed)
     return Pipeline([("clf", OneVsRestClassifier(clf) if multilabel else clf)])

@@ -7,6 +7,7 @@ sequence of `Analysis` objects (see features.py); output are `Scores` per messag
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,15 @@ class TriageModel:
         x = self.vectoriser_.transform(frame(analyses))
         targets = self._targets(labels, taxonomy)
         self.heads_, self.classes_, self.oof_ = {}, {}, {}
+        with warnings.catch_warnings():
+            # rare labels are expected in cross-validation folds of a small corpus
+            for pattern in (r"Label not \d+ is present", ".*least populated class", "Number of classes in training fold"):
+                warnings.filterwarnings("ignore", message=pattern)
+            self._fit_heads(x, targets)
+        self.thresholds_ = self._tune(targets)
+        return self
+
+    def _fit_heads(self, x, targets: dict[str, np.ndarray]) -> None:
         for head, y in targets.items():
             multilabel = head == "concerns"
             clf = make_classifier(self.family, multilabel=multilabel, seed=self.seed, c=self.c)
@@ -73,8 +83,6 @@ class TriageModel:
             self.oof_[head] = cross_val_predict(clf, x, y, cv=cv, method="predict_proba")
             self.heads_[head] = clf.fit(x, y)
             self.classes_[head] = list(self._binarizer.classes_) if multilabel else list(clf.classes_)
-        self.thresholds_ = self._tune(targets)
-        return self
 
     def _targets(self, labels: Sequence[dict], taxonomy: Taxonomy) -> dict[str, np.ndarray]:
         codes = [c for c in taxonomy.codes if any(c in lab["concerns"] for lab in labels)]
