@@ -46,3 +46,12 @@ def settings_env(monkeypatch, tmp_path):
     get_settings.cache_clear()
     yield tmp_path / "models"
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def corpus_engine(tmp_path_factory, taxonomy):
+    """The default model, trained from the shipped corpus (as `make run` builds it)."""
+    registry = Registry(tmp_path_factory.mktemp("corpus-registry"))
+    train(taxonomy, registry, version="corpus")
+    return Engine.from_registry(registry)
+from tests.services import browser, dovecot, postgres_url  # noqa: E402,F401

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+from spacy.attrs import IS_ALPHA, NORM
 
 from ..text.nlp import NUM, get_nlp
 from ..text.normalize import clean, fold
@@ -71,7 +72,9 @@ class Analyzer:
     def _analysis(self, doc, body: str, subject: str, channel: str) -> Analysis:
         offset = len(subject) + len(SUBJECT_GAP) if subject else 0
         evidence = {name: [_shift(e, offset) for e in rules.find(doc)] for name, rules in self.rules.items()}
-        words = [t.norm_ for t in doc if t.is_alpha or t.norm_ == NUM]
+        strings = doc.vocab.strings
+        num = strings[NUM]
+        words = [strings[norm] for norm, alpha in doc.to_array([NORM, IS_ALPHA]).tolist() if alpha or norm == num]
         for name, found in evidence.items():
             for e in found:
                 words.append(f"rule_{name}_{e.rule}_{e.status}")

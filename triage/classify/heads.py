@@ -7,6 +7,8 @@ The vectoriser is fitted once and shared by all heads, so a message is featurise
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -27,12 +29,21 @@ def _split(text: str) -> list[str]:
     return text.split()
 
 
-def make_vectoriser(char_max_features: int = 150_000) -> ColumnTransformer:
+def _head(text: str, limit: int) -> str:
+    return text[:limit]
+
+
+def make_vectoriser(char_ngrams: tuple[int, int] = (2, 5), char_limit: int = 3000,
+                    char_max_features: int = 150_000) -> ColumnTransformer:
+    """Word uni- and bigrams of norms (+ rule tokens), character n-grams of the folded text's
+    first `char_limit` characters (the beginning says what a message is about; it keeps
+    long letters from dominating the time spent)."""
     words = TfidfVectorizer(analyzer=_split, ngram_range=(1, 1), min_df=1, sublinear_tf=True, lowercase=False)
     bigrams = TfidfVectorizer(tokenizer=_split, token_pattern=None, ngram_range=(2, 2), min_df=2,
                               sublinear_tf=True, lowercase=False)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                            max_features=char_max_features, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngrams), min_df=2, sublinear_tf=True,
+                            max_features=char_max_features, dtype=np.float32, lowercase=False,
+                            preprocessor=partial(_head, limit=char_limit))
     return ColumnTransformer(
         [("words", words, "words"), ("bigrams", bigrams, "words"), ("chars", chars, "chars")],
         sparse_threshold=1.0,
@@ -59,7 +70,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         _, counts = np.unique(y, return_counts=True)
         if self.family == "svm" and counts.min() >= self.cv:
             svm = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
-            self.model_ = CalibratedClassifierCV(svm, method="sigmoid", cv=self.cv)
+            self.model_ = CalibratedClassifierCV(svm, method="sigmoid", cv=self.cv, ensemble=False)
         else:
             self.model_ = LogisticRegression(C=self.c * 20, class_weight="balanced", max_iter=3000,
                                              random_state=self.seed)

@@ -19,7 +19,7 @@ from ..errors import DataError, ModelError
 from ..taxonomy import Taxonomy
 from .features import Analysis, frame
 from .heads import make_classifier, make_vectoriser
-from .thresholds import best_f1_threshold, recall_threshold, secondary_thresholds
+from .thresholds import best_f1_threshold, best_fbeta_threshold, secondary_thresholds
 
 __all__ = ["TriageModel", "Scores", "HEADS", "mediation_label"]
 
@@ -47,26 +47,29 @@ def mediation_label(labels: dict, taxonomy: Taxonomy) -> str:
 
 class TriageModel:
     def __init__(self, family: str = "svm", c: float = 0.5, seed: int = 13, folds: int = 5,
-                 exist_recall: float = 0.98, rule_override: bool = True) -> None:
+                 exist_beta: float = 2.0, rule_override: bool = False, char_ngrams: tuple[int, int] = (3, 5),
+                 char_limit: int = 1500) -> None:
         self.family = family
         self.c = c
         self.seed = seed
         self.folds = folds
-        self.exist_recall = exist_recall
+        self.exist_beta = exist_beta
         self.rule_override = rule_override
+        self.char_ngrams = tuple(char_ngrams)
+        self.char_limit = char_limit
 
     # -- learning ---------------------------------------------------------------------------
     def fit(self, analyses: Sequence[Analysis], labels: Sequence[dict], taxonomy: Taxonomy) -> TriageModel:
         if len(analyses) != len(labels) or len(analyses) < 2 * self.folds:
             raise DataError("D002", where="Training", reason=f"zu wenige Beispiele ({len(analyses)})")
         self.taxonomy_ = taxonomy
-        self.vectoriser_ = make_vectoriser().fit(frame(analyses))
+        self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit).fit(frame(analyses))
         x = self.vectoriser_.transform(frame(analyses))
         targets = self._targets(labels, taxonomy)
         self.heads_, self.classes_, self.oof_ = {}, {}, {}
         with warnings.catch_warnings():
             # rare labels are expected in cross-validation folds of a small corpus
-            for pattern in (r"Label not \d+ is present", ".*least populated class", "Number of classes in training fold"):
+            for pattern in (r"Label not \d+ is present", ".*least populated", "Number of classes in training"):
                 warnings.filterwarnings("ignore", message=pattern)
             self._fit_heads(x, targets)
         self.thresholds_ = self._tune(targets)
@@ -105,8 +108,8 @@ class TriageModel:
             "concerns": dict(zip(self.classes_["concerns"],
                                  secondary_thresholds(self.oof_["concerns"], targets["concerns"]).tolist())),
             "urgency": {
-                tax.crisis_urgency: recall_threshold(u[:, exist], targets["urgency"] == tax.crisis_urgency,
-                                                     self.exist_recall),
+                tax.crisis_urgency: best_fbeta_threshold(u[:, exist], targets["urgency"] == tax.crisis_urgency,
+                                                         self.exist_beta),
                 **{c: best_f1_threshold(u[:, urgency_classes.index(c)], targets["urgency"] == c) for c in others},
             },
             "absender": best_f1_threshold(self._column("absender", tax.third_party),
@@ -136,7 +139,8 @@ class TriageModel:
             raise ModelError("M001")
         estimators = {"vectoriser": self.vectoriser_, **{f"head-{h}": clf for h, clf in self.heads_.items()}}
         meta = {"params": {"family": self.family, "c": self.c, "seed": self.seed, "folds": self.folds,
-                           "exist_recall": self.exist_recall, "rule_override": self.rule_override},
+                           "exist_beta": self.exist_beta, "rule_override": self.rule_override,
+                           "char_ngrams": list(self.char_ngrams), "char_limit": self.char_limit},
                 "classes": self.classes_, "thresholds": self.thresholds_}
         return estimators, meta
 

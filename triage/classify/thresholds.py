@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["best_f1_threshold", "recall_threshold", "secondary_thresholds", "GRID"]
+__all__ = ["best_f1_threshold", "best_fbeta_threshold", "recall_threshold", "secondary_thresholds", "GRID"]
 
 GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 
 
-def _f1(tp: float, fp: float, fn: float) -> float:
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+def _fbeta(tp: float, fp: float, fn: float, beta: float) -> float:
+    b2 = beta * beta
+    return 0.0 if tp == 0 else (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp)
 
 
-def best_f1_threshold(scores: np.ndarray, truth: np.ndarray, default: float = 0.5, min_positives: int = 3) -> float:
-    """Threshold on `scores` that maximises F1 for the boolean `truth`."""
+def best_fbeta_threshold(scores: np.ndarray, truth: np.ndarray, beta: float, default: float = 0.5,
+                         min_positives: int = 3) -> float:
+    """Threshold on `scores` that maximises F-beta for the boolean `truth` (beta > 1 favours recall)."""
     if truth.sum() < min_positives:
         return default
     best, best_f = default, -1.0
     for t in GRID:
         pred = scores >= t
-        f = _f1(float((pred & truth).sum()), float((pred & ~truth).sum()), float((~pred & truth).sum()))
+        f = _fbeta(float((pred & truth).sum()), float((pred & ~truth).sum()), float((~pred & truth).sum()), beta)
         if f > best_f + 1e-9:
             best, best_f = float(t), f
     return best
+
+
+def best_f1_threshold(scores: np.ndarray, truth: np.ndarray, default: float = 0.5, min_positives: int = 3) -> float:
+    """Threshold on `scores` that maximises F1 for the boolean `truth`."""
+    return best_fbeta_threshold(scores, truth, 1.0, default, min_positives)
 
 
 def recall_threshold(scores: np.ndarray, truth: np.ndarray, target: float, cap: float = 0.5) -> float:

@@ -1,5 +1,6 @@
-"""The German spaCy pipeline: blank German tokenizer, lookup lemmatizer, sentencizer, and a
-`krm_norm` component that writes each token's matching form into `token.norm_`.
+"""The German spaCy pipeline: blank German tokenizer, sentencizer, and a `krm_norm` component
+that writes each token's matching form into `token.norm_`, using the German lemma lookup table
+of spacy-lookups-data (what spaCy's lookup lemmatizer uses).
 
 The matching form is the folded lemma ("Räumungsklagen" → "raeumungsklage"), with spelled-out
 umlauts restored before the lemma lookup ("koennen" → "können" → "koennen"), and SGB II
@@ -11,8 +12,11 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
 import spacy
+from spacy.attrs import NORM, ORTH
 from spacy.language import Language
+from spacy.lookups import load_lookups
 from spacy.tokens import Doc
 
 from .normalize import fold, restore_umlaut_candidates
@@ -23,18 +27,33 @@ NUM = "#num"
 
 
 class KrmNorm:
-    """Sets `token.norm_` to the matching form; see the module docstring."""
+    """Sets `token.norm_` to the matching form; see the module docstring.
+
+    Works on whole arrays of token ids (no per-token Python objects) and caches the norm of
+    every word form it has seen, so long batches stay fast.
+    """
 
     def __init__(self, nlp: Language, abbreviations: dict[str, str]) -> None:
         self.abbreviations = abbreviations
-        self.table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        self._known = frozenset(self.table.values()) if hasattr(self.table, "values") else frozenset()
+        self.strings = nlp.vocab.strings
+        self.table = load_lookups("de", ["lemma_lookup"]).get_table("lemma_lookup")
+        self._known = frozenset(self.table.values())
         self.norm = lru_cache(maxsize=200_000)(self._norm)
+        self._norm_ids: dict[int, int] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        for token in doc:
-            token.norm_ = self.norm(token.text)
+        orths = doc.to_array([ORTH])
+        norms = numpy.fromiter((self._norm_id(int(o)) for o in orths), dtype=numpy.uint64, count=len(orths))
+        doc.from_array([NORM], norms.reshape(-1, 1))
         return doc
+
+    def _norm_id(self, orth: int) -> int:
+        norm = self._norm_ids.get(orth)
+        if norm is None:
+            norm = self.strings.add(self.norm(self.strings[orth]))
+            if len(self._norm_ids) < 500_000:
+                self._norm_ids[orth] = norm
+        return norm
 
     def _lemma(self, word: str) -> str:
         for form in (word, word.capitalize(), word.lower()):
@@ -67,9 +86,7 @@ def _make_krm_norm(nlp: Language, name: str, abbreviations_path: str) -> KrmNorm
 @lru_cache(maxsize=2)
 def _build(rules_dir: str) -> Language:
     nlp = spacy.blank("de")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("sentencizer")
-    nlp.initialize()
     nlp.add_pipe("krm_norm", config={"abbreviations_path": str(Path(rules_dir) / "abbreviations.toml")})
     return nlp
 

@@ -23,6 +23,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from spacy.attrs import LOWER, NORM, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -99,15 +100,20 @@ def compile_pattern(source: str, nlp: Language) -> tuple[list[dict], list[tuple[
 
 
 class _Patterns:
-    """Patterns with a cheap pre-check: a Matcher runs only where all required tokens occur."""
+    """Patterns with a cheap pre-check: a Matcher runs only where all required tokens occur.
+
+    The pre-check looks at the doc's distinct norm and lower-case ids (one numpy call, no
+    per-token Python objects), so most patterns cost nothing on most messages.
+    """
 
     def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
+        self.strings = nlp.vocab.strings
         self.entries: list[tuple[str, Matcher, int]] = []  # (key, matcher, number of requirements)
-        self.by_norm: dict[str, list[tuple[int, int]]] = {}
-        self.by_lower: dict[str, list[tuple[int, int]]] = {}
+        self.by_norm: dict[int, list[tuple[int, int]]] = {}
+        self.by_lower: dict[int, list[tuple[int, int]]] = {}
         self.prefixes: list[tuple[tuple[str, ...], int, int]] = []
-        self._prefix_hits: dict[str, list[tuple[int, int]]] = {}
+        self._hits: dict[int, list[tuple[int, int]]] = {}
 
     def add(self, key: str, source: str) -> None:
         pattern, required = compile_pattern(source, self.nlp)
@@ -115,35 +121,45 @@ class _Patterns:
         matcher.add(key, [pattern])
         index = len(self.entries)
         self.entries.append((key, matcher, len(required)))
+        self._hits.clear()
         for slot, (kind, values) in enumerate(required):
             if kind == "prefix":
                 self.prefixes.append((values, index, slot))
                 continue
             table = self.by_norm if kind == "norm" else self.by_lower
             for value in values:
-                table.setdefault(value, []).append((index, slot))
+                table.setdefault(self.strings.add(value), []).append((index, slot))
 
-    def _hits_for_norm(self, norm: str) -> list[tuple[int, int]]:
-        hits = self._prefix_hits.get(norm)
+    def _hits_for_norm(self, norm_id: int) -> list[tuple[int, int]]:
+        hits = self._hits.get(norm_id)
         if hits is None:
+            norm = self.strings[norm_id]
             hits = [(index, slot) for prefixes, index, slot in self.prefixes if norm.startswith(prefixes)]
-            hits += self.by_norm.get(norm, [])
-            if len(self._prefix_hits) < 500_000:
-                self._prefix_hits[norm] = hits
+            hits += self.by_norm.get(norm_id, [])
+            if len(self._hits) < 500_000:
+                self._hits[norm_id] = hits
         return hits
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
-        satisfied: dict[int, set[int]] = {}
-        for token in doc:
-            for index, slot in self._hits_for_norm(token.norm_):
-                satisfied.setdefault(index, set()).add(slot)
-            for index, slot in self.by_lower.get(token.lower_, ()):
-                satisfied.setdefault(index, set()).add(slot)
+        """Matches as (key, start, end) token offsets; each Matcher runs only on the sentences
+        that hold all of its pattern's required tokens."""
+        ids = doc.to_array([NORM, LOWER, SENT_START]).tolist()
+        bounds = [i for i, (_, _, start) in enumerate(ids) if start == 1 or i == 0] + [len(ids)]
+        sentence = 0
+        found: dict[int, dict[int, set[int]]] = {}
+        for i, (norm_id, lower_id, _) in enumerate(ids):
+            while i >= bounds[sentence + 1]:
+                sentence += 1
+            for index, slot in self._hits_for_norm(norm_id) + self.by_lower.get(lower_id, []):
+                found.setdefault(index, {}).setdefault(slot, set()).add(sentence)
         out = []
-        for index, slots in satisfied.items():
+        for index, slots in found.items():
             key, matcher, needed = self.entries[index]
-            if len(slots) == needed:
-                out.extend((key, start, end) for _, start, end in matcher(doc))
+            if len(slots) < needed:
+                continue
+            for s in sorted(set.intersection(*slots.values())):
+                lo, hi = bounds[s], bounds[s + 1]
+                out.extend((key, lo + start, lo + end) for _, start, end in matcher(doc[lo:hi]))
         return out
 
 
