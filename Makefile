@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 MODEL  := models/ACTIVE
 CORPUS := $(wildcard training/corpus/*.jsonl) $(wildcard triage/data/rules/*.toml) triage/data/taxonomy.toml
 
-.PHONY: setup model run test lint bench evaluate clean
+.PHONY: setup model run test test-deps lint bench evaluate clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,12 @@ $(MODEL): $(STAMP) $(CORPUS)
 run: model
 	$(BIN)/triage classify --input triage/data/demo.jsonl --format text
 
-test: setup
+# Real services for the tests (PostgreSQL, Dovecot, Chromium): installed when missing;
+# what cannot be installed is named, and its tests skip with that reason.
+test-deps: setup
+	VENV=$(VENV) bash scripts/test-deps.sh
+
+test: setup test-deps
 	$(BIN)/pytest
 
 lint: setup

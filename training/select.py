@@ -24,6 +24,9 @@ CANDIDATES = {
     "svm  words+chars(2-5, 3000)": {"family": "svm", "char_ngrams": (2, 5), "char_limit": 3000},
     "svm  words+chars(2-5, 1500)": {"family": "svm", "char_ngrams": (2, 5), "char_limit": 1500},
     "svm  words+chars(3-5, 1500)": {"family": "svm", "char_ngrams": (3, 5), "char_limit": 1500},
+    "svm  words+chars(3-5, 1000)": {"family": "svm", "char_ngrams": (3, 5), "char_limit": 1000},
+    "svm  words+chars(3-4, 1500)": {"family": "svm", "char_ngrams": (3, 4), "char_limit": 1500},
+    "svm  words+chars(3-4, 1000)": {"family": "svm", "char_ngrams": (3, 4), "char_limit": 1000},
     "lr   words+chars(2-5, 1500)": {"family": "lr", "char_ngrams": (2, 5), "char_limit": 1500},
 }
 
@@ -96,6 +99,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--skip-spacy", action="store_true")
+    parser.add_argument("--only", default="", help="run only candidates whose name contains this")
     args = parser.parse_args()
     taxonomy = default_taxonomy()
     examples = list(read_examples(args.data, taxonomy))
@@ -105,6 +109,8 @@ def main() -> None:
     print(f"{'candidate':<30}{'first':>7}{'areaF1':>8}{'microF1':>8}{'exist P':>8}{'exist R':>8}"
           f"{'absender':>9}{'fit s':>7}{'msg/s':>7}")
     for name, params in CANDIDATES.items():
+        if args.only not in name:
+            continue
         start = time.perf_counter()
         model = TriageModel(folds=args.folds, seed=args.seed, **params).fit(analyses, labels, taxonomy)
         fit_s = time.perf_counter() - start

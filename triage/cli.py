@@ -265,3 +265,127 @@ def models_rollback() -> None:
         typer.echo(_registry().rollback())
     except TriageError as exc:
         raise _fail(exc) from exc
+
+
+users_app = typer.Typer(help="Benutzer des Web-Dienstes.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API-Tokens für Maschinen.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Datenordner (Standard: TRIAGE_DATA_DIR oder ./data)")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy-URL (Standard: SQLite)")]
+
+
+def _settings(data_dir: Path | None, database_url: str | None):
+    update = {k: v for k, v in (("data_dir", data_dir), ("database_url", database_url)) if v is not None}
+    return get_settings().model_copy(update=update)
+
+
+def _store_session(settings):
+    from .store.db import migrate, session_scope
+
+    url = settings.db_url()
+    migrate(url)
+    return session_scope(url)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse (Standard 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (Standard 8000)")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(help="Anzahl Prozesse")] = 1,
+    demo: Annotated[bool, typer.Option(help="Admin-Konto und Demo-Nachrichten anlegen, falls leer")] = False,
+) -> None:
+    """Startet den Web-Dienst (REST-API und Oberfläche für Mitarbeitende).
+
+    Beispiel: triage serve --port 8000 --data-dir data
+    """
+    import os
+
+    import uvicorn
+
+    settings = _settings(data_dir, database_url)
+    if data_dir is not None:
+        os.environ["TRIAGE_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["TRIAGE_DATABASE_URL"] = database_url
+    try:
+        if demo:
+            _first_start(settings)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"KRM-Triage läuft auf http://{host}:{port}/ (Strg+C beendet)", err=True)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _first_start(settings) -> None:
+    """On an empty store: an admin account (one-time password printed) and the demo messages."""
+    from sqlalchemy import func, select
+
+    from .classify.engine import Engine, Message
+    from .store.messages import store_message
+    from .store.tables import Message as Stored
+    from .store.tables import User
+    from .store.users import create_user
+    from .taxonomy import default_taxonomy
+
+    with _store_session(settings) as session:
+        if not session.scalar(select(func.count(User.id))):
+            password = create_user(session, "admin", "admin")
+            typer.echo(f"Admin-Konto angelegt: Benutzer admin, einmaliges Passwort {password}", err=True)
+        if session.scalar(select(func.count(Stored.id))):
+            return
+        engine = Engine.from_registry(_registry())
+        demo_file = Path(__file__).parent / "data" / "demo.jsonl"
+        for line in demo_file.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            result = engine.classify_many([Message(row["text"], row["subject"], row["channel"])])
+            store_message(session, default_taxonomy(), text=row["text"], subject=row["subject"],
+                          channel={"email": "E-Mail", "portal": "Online-Portal"}.get(row["channel"], "E-Mail"),
+                          result=next(result).as_dict(), idempotency_key=f"demo:{row['id']}", actor="demo")
+        typer.echo("Demo-Nachrichten in die Warteschlange geladen", err=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="sachbearbeitung, ombudsstelle oder admin")] = "sachbearbeitung",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Legt einen Benutzer an und gibt ein einmaliges Passwort aus.
+
+    Beispiel: triage users add mueller --role sachbearbeitung
+    """
+    from .store.users import create_user
+
+    try:
+        with _store_session(_settings(data_dir, database_url)) as session:
+            password = create_user(session, name, role)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(password)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="sachbearbeitung, ombudsstelle oder admin")] = "sachbearbeitung",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erzeugt ein API-Token (nur das Token steht auf stdout); Nutzung: Authorization: Bearer TOKEN.
+
+    Beispiel: triage tokens create postfach --role sachbearbeitung
+    """
+    from .store.users import create_token
+
+    try:
+        with _store_session(_settings(data_dir, database_url)) as session:
+            token = create_token(session, name, role)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(token)

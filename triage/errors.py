@@ -13,6 +13,9 @@ __all__ = [
     "ModelError",
     "RegistryError",
     "IntegrityError",
+    "NotFoundError",
+    "ConflictError",
+    "ValidationError",
 ]
 
 MESSAGES: dict[str, str] = {
@@ -38,6 +41,11 @@ MESSAGES: dict[str, str] = {
             "Ladevorgang verweigert",
     "S003": "Artefakt {name} von {version} steht nicht im Manifest: Ladevorgang verweigert",
     "S004": "Artefakt {name} von {version} fehlt",
+    "N001": "Nachricht {id} gibt es nicht",
+    "C001": "Nachricht {id} wurde inzwischen geändert (aktuelle Version {current}, gesendet {sent}): bitte neu laden",
+    "V001": "{field}: {reason}",
+    "U001": "Benutzer {name} gibt es schon",
+    "U002": "Unbekannte Rolle {role!r}: erlaubt sind {allowed}",
 }
 
 
@@ -75,3 +83,15 @@ class RegistryError(TriageError):
 
 class IntegrityError(RegistryError):
     """An artefact failed its hash or signature check and was not loaded."""
+
+
+class NotFoundError(TriageError):
+    """A stored record does not exist."""
+
+
+class ConflictError(TriageError):
+    """Someone else changed the record since it was read (optimistic locking)."""
+
+
+class ValidationError(TriageError):
+    """A request names unknown codes or values."""

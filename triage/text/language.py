@@ -19,14 +19,17 @@ _GERMAN_WORDS = frozenset(
     "der die das und ich nicht ist ein eine einen mit sie es zu den von auf für fuer sich mein meine "
     "meinen wir sind haben habe hat bitte seit noch auch wie was bei dem im ihr ihnen mir mich dass "
     "aber wurde wird kein keine oder nach vom zum zur über ueber schon nur wenn weil".split())
+LONG_TEXT = 200  # characters; above this the fast (trigram) mode is as accurate
 _WORD = re.compile(r"[^\W\d_]+")
 _NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0750-\u077f\u0e00-\u0e7f\u3040-\u9fff]")
 
 
-@lru_cache(maxsize=4)
-def _detector(codes: tuple[str, ...]):
+@lru_cache(maxsize=8)
+def _detector(codes: tuple[str, ...], long_text: bool):
+    """Models are loaded up front (no slow first calls); long texts need only trigrams."""
     isos = [getattr(IsoCode639_1, code.upper()) for code in codes]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).build()
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_preloaded_language_models()
+    return (builder.with_low_accuracy_mode() if long_text else builder).build()
 
 
 def detect_language(text: str, codes: tuple[str, ...] = DEFAULT_LANGUAGES, default: str = "de") -> str:
@@ -38,5 +41,5 @@ def detect_language(text: str, codes: tuple[str, ...] = DEFAULT_LANGUAGES, defau
     if "de" in codes and not _NON_LATIN.search(sample):
         if sum(w in _GERMAN_WORDS for w in words) >= max(2, 0.15 * len(words)):
             return "de"
-    language = _detector(codes).detect_language_of(sample)
+    language = _detector(codes, len(sample) > LONG_TEXT).detect_language_of(sample)
     return default if language is None else language.iso_code_639_1.name.lower()

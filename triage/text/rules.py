@@ -19,10 +19,12 @@ past or in a hypothetical, is kept with that status instead of `active`, so call
 """
 from __future__ import annotations
 
+import itertools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
 from spacy.attrs import LOWER, NORM, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -64,43 +66,62 @@ class Evidence:
                 "end": self.end, "text": self.text, "status": self.status}
 
 
-def compile_pattern(source: str, nlp: Language) -> tuple[list[dict], list[tuple[str, object]]]:
-    """One pattern of the rule language → (spaCy Matcher token pattern, required tokens).
+MAX_EXPANSION = 512
 
-    The required tokens (kind, values) are the non-optional words; a doc lacking any of them
-    cannot match, which lets `RuleSet.find` skip the Matcher for most patterns.
+
+def compile_pattern(source: str, nlp: Language) -> tuple[list[list[dict]], list[tuple[str, object]]]:
+    """One pattern of the rule language → (spaCy Matcher token patterns, required tokens).
+
+    Alternatives (`a|b`) are expanded into separate patterns of exact attributes, which the
+    Matcher compares in compiled code (a set predicate per token is far slower); a pattern with
+    more than MAX_EXPANSION combinations keeps set predicates instead. The required tokens
+    (kind, values) are the non-optional words: a sentence lacking any of them cannot match,
+    which lets the Matcher skip most sentences.
     """
-    tokens: list[dict] = []
+    slots: list[list[dict]] = []
     required: list[tuple[str, object]] = []
     for word in source.split():
         if word == "...":
-            tokens.append(dict(GAP))
+            slots.append([dict(GAP)])
             continue
         optional = word.endswith("?") and len(word) > 1
         word = word.rstrip("?") if optional else word
-        spec: dict
         if word.startswith("="):
             values = frozenset(w.lstrip("=").lower() for w in word.split("|"))
-            spec, need = {"LOWER": {"IN": sorted(values)}}, ("lower", values)
+            attr, need = "LOWER", ("lower", values)
         elif word.endswith("*"):
             prefixes = tuple(fold(w.rstrip("*")) for w in word.split("|"))
-            spec = {"NORM": {"REGEX": "^(?:" + "|".join(prefixes) + ")"}}
+            attr, values = "REGEX", frozenset(["^(?:" + "|".join(prefixes) + ")"])
             need = ("prefix", prefixes)
         else:
             words = word.split("|")
-            norms = frozenset(NUM if w == NUM else norm_of(w, nlp) for w in words) | {fold(w) for w in words}
-            spec = {"NORM": next(iter(norms))} if len(norms) == 1 else {"NORM": {"IN": sorted(norms)}}
-            need = ("norm", norms)
+            values = frozenset(NUM if w == NUM else norm_of(w, nlp) for w in words) | {fold(w) for w in words}
+            attr, need = "NORM", ("norm", values)
+        options = ([{"NORM": {"REGEX": v}} for v in values] if attr == "REGEX"
+                   else [{attr: v} for v in sorted(values)])
         if optional:
-            spec["OP"] = "?"
+            options = [{**o, "OP": "?"} for o in options]
         else:
             required.append(need)
-        tokens.append(spec)
-    return tokens, required
+        slots.append(options)
+    combinations = 1
+    for options in slots:
+        combinations *= len(options)
+    if combinations > MAX_EXPANSION:
+        slots = [[_as_set(options)] if len(options) > 1 else options for options in slots]
+    return [list(p) for p in itertools.product(*slots)], required
+
+
+def _as_set(options: list[dict]) -> dict:
+    attr = next(k for k in options[0] if k != "OP")
+    spec = {attr: {"IN": [o[attr] for o in options]}}
+    if "OP" in options[0]:
+        spec["OP"] = options[0]["OP"]
+    return spec
 
 
 class _Patterns:
-    """Patterns with a cheap pre-check: a Matcher runs only where all required tokens occur.
+    """Patterns with a cheap pre-check: a pattern's Matcher runs only where its required tokens occur.
 
     The pre-check looks at the doc's distinct norm and lower-case ids (one numpy call, no
     per-token Python objects), so most patterns cost nothing on most messages.
@@ -109,16 +130,16 @@ class _Patterns:
     def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
         self.strings = nlp.vocab.strings
-        self.entries: list[tuple[str, Matcher, int]] = []  # (key, matcher, number of requirements)
+        self.entries: list[tuple[str, Matcher, int]] = []  # (key, its matcher, number of requirements)
         self.by_norm: dict[int, list[tuple[int, int]]] = {}
         self.by_lower: dict[int, list[tuple[int, int]]] = {}
         self.prefixes: list[tuple[tuple[str, ...], int, int]] = []
         self._hits: dict[int, list[tuple[int, int]]] = {}
 
     def add(self, key: str, source: str) -> None:
-        pattern, required = compile_pattern(source, self.nlp)
+        patterns, required = compile_pattern(source, self.nlp)
         matcher = Matcher(self.nlp.vocab)
-        matcher.add(key, [pattern])
+        matcher.add(key, patterns)
         index = len(self.entries)
         self.entries.append((key, matcher, len(required)))
         self._hits.clear()
@@ -141,17 +162,26 @@ class _Patterns:
         return hits
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
-        """Matches as (key, start, end) token offsets; each Matcher runs only on the sentences
-        that hold all of its pattern's required tokens."""
-        ids = doc.to_array([NORM, LOWER, SENT_START]).tolist()
-        bounds = [i for i, (_, _, start) in enumerate(ids) if start == 1 or i == 0] + [len(ids)]
-        sentence = 0
+        """Matches as (key, start, end) token offsets; each pattern's Matcher runs only on the
+        sentences that hold all of its required tokens."""
+        ids = doc.to_array([NORM, LOWER, SENT_START]).astype(numpy.int64)
+        if not len(ids):
+            return []
+        sentence = numpy.cumsum(ids[:, 2] == 1) - 1
+        bounds = numpy.flatnonzero(ids[:, 2] == 1).tolist() + [len(ids)]
+        if not bounds or bounds[0] != 0:
+            bounds.insert(0, 0)
+            sentence = sentence + 1
+        norms, lowers = ids[:, 0].astype(numpy.uint64), ids[:, 1].astype(numpy.uint64)
+        hits = {n: h for n in set(norms.tolist()) if (h := self._hits_for_norm(n))}
+        lower_hits = {n: h for n in set(lowers.tolist()) if (h := self.by_lower.get(n))}
         found: dict[int, dict[int, set[int]]] = {}
-        for i, (norm_id, lower_id, _) in enumerate(ids):
-            while i >= bounds[sentence + 1]:
-                sentence += 1
-            for index, slot in self._hits_for_norm(norm_id) + self.by_lower.get(lower_id, []):
-                found.setdefault(index, {}).setdefault(slot, set()).add(sentence)
+        for table, column in ((hits, norms), (lower_hits, lowers)):
+            if not table:
+                continue
+            for i in numpy.flatnonzero(numpy.isin(column, numpy.fromiter(table, dtype=numpy.uint64))).tolist():
+                for index, slot in table[int(column[i])]:
+                    found.setdefault(index, {}).setdefault(slot, set()).add(int(sentence[i]))
         out = []
         for index, slots in found.items():
             key, matcher, needed = self.entries[index]

@@ -1,0 +1,1 @@
+"""The web face: FastAPI service (REST API) and the staff review UI."""

@@ -1,0 +1,69 @@
+"""Dependencies shared by the routes: the app state, a database session per request, and the
+caller (API token or staff session), with typed aliases as in the FastAPI template."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from triage.store.db import get_sessionmaker
+from triage.store.users import Principal, principal_for_token
+
+from .state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.triage
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    session = get_sessionmaker(state.db_url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def principal_of(request: Request, session: Session) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return principal_for_token(session, header[7:].strip())
+    user = request.session.get("user") if "session" in request.scope else None
+    return Principal(user["name"], user["role"]) if user else None
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    principal = principal_of(request, session)
+    if principal is None:
+        raise HTTPException(401, "Anmeldung erforderlich: Bearer-Token oder Sitzung",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_admin(user: CurrentUser) -> Principal:
+    if user.role != "admin":
+        raise HTTPException(403, "Nur für die Rolle admin")
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+def unit_scope(user: Principal, crisis_unit: str) -> str | None:
+    """The ombudsstelle role sees only what is routed to it; others see every unit."""
+    return crisis_unit if user.role == "ombudsstelle" else None

@@ -1,0 +1,58 @@
+"""Taxonomy, models, health, readiness and metrics."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from ..deps import CurrentUser, SessionDep, StateDep
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/v1/taxonomy", summary="Der Kategorienbaum")
+def taxonomy(state: StateDep, _user: CurrentUser) -> dict:
+    tax = state.taxonomy
+    return {
+        "version": tax.version,
+        "areas": [{"code": area, "name": tax.area_names[area], "unit": tax.area_units[area],
+                   "topics": [{"code": t.code, "name": t.name, "definition": t.definition}
+                              for t in tax.topics if t.area == area]} for area in tax.areas],
+        "units": tax.units,
+        "fields": {name: list(tax.values(name)) for name in ("art", "urgency", "absender", "routing")},
+    }
+
+
+@router.get("/v1/models", summary="Modellversionen im Register")
+def models(state: StateDep, _user: CurrentUser) -> dict:
+    registry = state.engines.registry
+    serving = state.engines.get().version if state.engines.loaded else None
+    return {"active": registry.active(), "serving": serving,
+            "versions": [{"version": v.version, "created": v.manifest.get("created"), "status": v.status,
+                          "metrics": v.manifest.get("metrics", {})} for v in registry.versions()]}
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", include_in_schema=False)
+def readyz(state: StateDep, session: SessionDep, response: Response) -> dict:
+    problems = []
+    try:
+        session.execute(text("select 1"))
+    except Exception as exc:  # any database failure means: not ready
+        problems.append(f"Datenbank: {type(exc).__name__}")
+    try:
+        state.engines.get()
+    except Exception as exc:  # a missing or refused model means: not ready
+        problems.append(f"Modell: {exc}")
+    if problems:
+        response.status_code = 503
+    return {"status": "bereit" if not problems else "nicht bereit", "problems": problems}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(_user: CurrentUser) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

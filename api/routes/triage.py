@@ -1,0 +1,31 @@
+"""POST /v1/triage: classify a text or a raw e-mail without storing anything."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from triage.errors import InputError
+from triage.mail.parse import parse_bytes
+
+from ..deps import CurrentUser, StateDep
+from ..metrics import CLASSIFY_SECONDS
+from ..schemas import TriageRequest
+
+router = APIRouter(prefix="/v1", tags=["triage"])
+
+
+def message_text(body: TriageRequest) -> tuple[str, str]:
+    if body.email:
+        mail = parse_bytes(body.email.encode("utf-8", errors="surrogateescape"))
+        return mail.text, body.subject or mail.subject
+    if body.text is None:
+        raise HTTPException(422, "text oder email angeben")
+    return body.text, body.subject
+
+
+@router.post("/triage", summary="Nachricht klassifizieren, ohne sie zu speichern")
+def triage(body: TriageRequest, state: StateDep, _user: CurrentUser) -> dict:
+    text, subject = message_text(body)
+    if not text.strip():
+        raise InputError("I001")
+    with CLASSIFY_SECONDS.time():
+        return state.engines.get().classify(text, subject, body.channel).as_dict()
