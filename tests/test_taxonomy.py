@@ -54,7 +54,8 @@ def test_invalid_code_and_missing_section(tmp_path):
 
 def test_a_deployment_can_add_and_retire_topics(tmp_path):
     text = DEFAULT.read_text(encoding="utf-8")
-    text = text.replace('sonstiges = { name = "Sonstiges"', 'barrieren = { name = "Barrieren" }\nsonstiges = { name = "Sonstiges"')
+    text = text.replace('sonstiges = { name = "Sonstiges"',
+                        'barrieren = { name = "Barrieren" }\nsonstiges = { name = "Sonstiges"')
     text = text.replace("\n[areas.digital.topics]\n", "\n[areas.digital.topics]\n# retired: \n", 1)
     tree = load_taxonomy(write(tmp_path, text))
     assert tree.has("sonstiges.barrieren") and tree.unit_of("sonstiges.barrieren") == "krm"

@@ -77,7 +77,7 @@ def spacy_textcat_first_topic(examples: list[Example], taxonomy: Taxonomy, folds
         train = [SpacyExample.from_dict(nlp.make_doc(f"{examples[i].subject}\n{examples[i].text}"),
                                         {"cats": {c: float(c in examples[i].labels["concerns"]) for c in codes}})
                  for i in train_idx]
-        optimizer = nlp.initialize(lambda: train)
+        optimizer = nlp.initialize(lambda train=train: train)
         rng = random.Random(seed)
         for _ in range(epochs):
             rng.shuffle(train)

@@ -389,3 +389,7 @@ def tokens_create(
     except TriageError as exc:
         raise _fail(exc) from exc
     typer.echo(token)
+
+
+if __name__ == "__main__":
+    app()

@@ -19,7 +19,8 @@ URGENCY = [
     ("Letztes Jahr hatte ich eine Räumungsklage.", "wohnung_verlust", "Räumungsklage", "past"),
     ("Vor zwei Jahren waren wir kurz obdachlos.", "wohnung_verlust", "obdachlos", "past"),
     ("Die Stromsperre ist inzwischen aufgehoben.", "energie_sperre", "Stromsperre", "past"),
-    ("Viele Leute verlieren ihre Wohnung und landen auf der Straße.", "wohnung_verlust", "auf der Straße", "hypothetical"),
+    ("Viele Leute verlieren ihre Wohnung und landen auf der Straße.", "wohnung_verlust", "auf der Straße",
+     "hypothetical"),
     ("Wenn das so weitergeht, würde man uns den Strom abstellen.", "energie_sperre", "Strom abstellen", "hypothetical"),
 ]
 

@@ -3,11 +3,11 @@ import json
 
 import pytest
 
+from tests.conftest import TINY
 from training.corpus import read_examples
 from training.train import train
 from triage.errors import DataError
 from triage.registry import Registry
-from tests.conftest import TINY
 
 
 def test_training_is_deterministic(tmp_path, taxonomy):

@@ -1,0 +1,83 @@
+"""The staff UI in a real headless Chromium: log in, accept with the keyboard, correct through
+the tree picker, the queue re-orders, and hostile mail renders inert."""
+from __future__ import annotations
+
+from tests.web.conftest import login
+
+
+def test_login_page_refuses_wrong_password(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/nachrichten/1")
+    assert "/login" in page.url
+    page.fill("#name", live_server.user)
+    page.fill("#password", "falsch")
+    page.click("button[type=submit]")
+    assert "Name oder Passwort falsch" in page.inner_text("[role=alert]")
+    context.close()
+
+
+def test_accept_a_suggestion_with_the_keyboard(page, live_server):
+    stored = live_server.store("Ich komme bei der Hotline seit Tagen nicht durch.", "Tastatur-Test")
+    page.goto(f"{live_server.url}/nachrichten/{stored['id']}")
+    page.keyboard.press("a")
+    page.wait_for_url(f"{live_server.url}/")
+    row = page.locator("tr", has=page.locator(f"a[href='/nachrichten/{stored['id']}']"))
+    assert "✓" in row.inner_text()
+
+
+def test_keyboard_moves_through_the_queue(page, live_server):
+    live_server.store("Wo bleibt mein Bescheid?", "Erste")
+    live_server.store("Der Aufzug im Haus B ist wieder kaputt.", "Zweite")
+    page.goto(f"{live_server.url}/")
+    page.keyboard.press("j")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused and focused.startswith("/nachrichten/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}{focused}")
+
+
+def test_correct_through_the_tree_picker_and_the_queue_reorders(page, live_server):
+    quiet = live_server.store("Bitte schicken Sie mir den Bescheid noch einmal per Post.", "Ruhig")
+    live_server.review(quiet["id"], action="correct", labels={"urgency": "normal"})
+    target = live_server.store("Kurze Frage zu meinem Termin nächste Woche.", "Wird dringend")
+    live_server.review(target["id"], action="correct", labels={"urgency": "normal"})
+    def order() -> list[str]:
+        page.goto(f"{live_server.url}/")
+        return [row.get_attribute("data-id") for row in page.locator("tbody tr").all()]
+
+    before = order()
+    assert before.index(str(target["id"])) > before.index(str(quiet["id"]))
+    page.goto(f"{live_server.url}/nachrichten/{target['id']}")
+    page.keyboard.press("c")
+    assert page.evaluate("document.activeElement.id") == "picker-search"
+    checked = page.locator("#picker-list input:checked")
+    while checked.count():
+        checked.first.uncheck()
+    page.keyboard.type("Räumung")  # no topic mentions it: the list empties
+    assert page.locator("#picker-list label.topic:visible").count() == 0
+    page.fill("#picker-search", "")
+    page.keyboard.type("Auszahlung")
+    page.keyboard.press("Enter")  # ticks the first visible topic
+    assert page.locator("input[value='leistung.auszahlung']").is_checked()
+    page.select_option("#c-urgency", "existenzbedrohend")
+    page.click("#save-correction")
+    page.wait_for_url(f"{live_server.url}/")
+    after = order()
+    assert after.index(str(target["id"])) < after.index(str(quiet["id"]))
+    row = page.locator(f"tr[data-id='{target['id']}']")
+    assert "existenzbedrohend" in row.inner_text() and "Auszahlung" in row.inner_text()
+
+
+def test_hostile_mail_renders_inert(page, live_server):
+    hostile = ('Hallo <script>window.__pwned = 1</script> und <img src=x onerror="window.__pwned = 2"> '
+               'sowie <a href="javascript:window.__pwned = 3">hier klicken</a> <b>fett</b>')
+    stored = live_server.store(hostile, "<script>alert(1)</script>")
+    page.goto(f"{live_server.url}/nachrichten/{stored['id']}")
+    assert page.evaluate("window.__pwned") is None
+    mail = page.locator(".mail")
+    assert "<script>window.__pwned = 1</script>" in mail.inner_text()
+    assert mail.locator("img, script, a, b").count() == 0
+    assert page.locator("h1").inner_text() == "<script>alert(1)</script>"
+    page.goto(f"{live_server.url}/")
+    assert page.evaluate("window.__pwned") is None
