@@ -16,7 +16,7 @@ from spacy.attrs import IS_ALPHA, NORM
 
 from ..text.nlp import NUM, get_nlp
 from ..text.normalize import clean, fold
-from ..text.rules import Evidence, RuleSet, load_rules
+from ..text.rules import DocIndex, Evidence, RuleSet, load_rules
 
 __all__ = ["Analysis", "Analyzer", "frame", "RULE_FILES", "CHAR_LIMIT"]
 
@@ -71,7 +71,8 @@ class Analyzer:
 
     def _analysis(self, doc, body: str, subject: str, channel: str) -> Analysis:
         offset = len(subject) + len(SUBJECT_GAP) if subject else 0
-        evidence = {name: [_shift(e, offset) for e in rules.find(doc)] for name, rules in self.rules.items()}
+        index = DocIndex(doc)
+        evidence = {name: [_shift(e, offset) for e in rules.find(doc, index)] for name, rules in self.rules.items()}
         strings = doc.vocab.strings
         num = strings[NUM]
         words = [strings[norm] for norm, alpha in doc.to_array([NORM, IS_ALPHA]).tolist() if alpha or norm == num]
@@ -81,7 +82,8 @@ class Analyzer:
                 words.append(f"rule_{name}_{e.label}_{e.status}")
         if channel:
             words.append(f"kanal_{fold(channel)}")
-        chars = fold(doc.text[:CHAR_LIMIT])
+        joined = f"{subject}{SUBJECT_GAP}{body}" if subject else body
+        chars = fold(joined[:CHAR_LIMIT])
         return Analysis(text=body, subject=subject, words=" ".join(words), chars=chars, evidence=evidence)
 
 

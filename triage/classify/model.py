@@ -47,8 +47,8 @@ def mediation_label(labels: dict, taxonomy: Taxonomy) -> str:
 
 class TriageModel:
     def __init__(self, family: str = "svm", c: float = 0.5, seed: int = 13, folds: int = 5,
-                 exist_beta: float = 2.0, rule_override: bool = False, char_ngrams: tuple[int, int] = (3, 5),
-                 char_limit: int = 1500) -> None:
+                 exist_beta: float = 2.0, rule_override: bool = False, char_ngrams: tuple[int, int] = (3, 4),
+                 char_limit: int = 1000) -> None:
         self.family = family
         self.c = c
         self.seed = seed

@@ -25,16 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
-from spacy.attrs import LOWER, NORM, SENT_START
+from spacy.attrs import IS_SPACE, LOWER, NORM, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from ..errors import TaxonomyError
 from .nlp import NUM, norm_of
 from .normalize import fold
 
-__all__ = ["Evidence", "RuleSet", "load_rules", "ACTIVE"]
+__all__ = ["Evidence", "RuleSet", "DocIndex", "load_rules", "ACTIVE"]
 
 ACTIVE = "active"
 # Cue kinds: the status they give and whether they look at the clause or the whole sentence.
@@ -67,6 +67,7 @@ class Evidence:
 
 
 MAX_EXPANSION = 512
+CACHE_LIMIT = 500_000  # distinct norms remembered per pattern set
 
 
 def compile_pattern(source: str, nlp: Language) -> tuple[list[list[dict]], list[tuple[str, object]]]:
@@ -135,6 +136,7 @@ class _Patterns:
         self.by_lower: dict[int, list[tuple[int, int]]] = {}
         self.prefixes: list[tuple[tuple[str, ...], int, int]] = []
         self._hits: dict[int, list[tuple[int, int]]] = {}
+        self._seen: set[int] = set()
 
     def add(self, key: str, source: str) -> None:
         patterns, required = compile_pattern(source, self.nlp)
@@ -143,6 +145,7 @@ class _Patterns:
         index = len(self.entries)
         self.entries.append((key, matcher, len(required)))
         self._hits.clear()
+        self._seen.clear()
         for slot, (kind, values) in enumerate(required):
             if kind == "prefix":
                 self.prefixes.append((values, index, slot))
@@ -151,46 +154,77 @@ class _Patterns:
             for value in values:
                 table.setdefault(self.strings.add(value), []).append((index, slot))
 
-    def _hits_for_norm(self, norm_id: int) -> list[tuple[int, int]]:
-        hits = self._hits.get(norm_id)
-        if hits is None:
+    def _hits_for(self, norm_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
+        """Pattern slots each norm satisfies, for the norms that satisfy any; set operations
+        on a per-norm cache, so a known vocabulary costs no Python loop."""
+        uncached: dict[int, list[tuple[int, int]]] = {}
+        for norm_id in norm_ids - self._seen:
             norm = self.strings[norm_id]
             hits = [(index, slot) for prefixes, index, slot in self.prefixes if norm.startswith(prefixes)]
             hits += self.by_norm.get(norm_id, [])
-            if len(self._hits) < 500_000:
-                self._hits[norm_id] = hits
-        return hits
+            if len(self._seen) < CACHE_LIMIT:
+                self._seen.add(norm_id)
+                if hits:
+                    self._hits[norm_id] = hits
+            elif hits:
+                uncached[norm_id] = hits
+        return {**{n: self._hits[n] for n in norm_ids & self._hits.keys()}, **uncached}
 
-    def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
+    def __call__(self, doc: Doc, index: DocIndex) -> list[tuple[str, int, int]]:
         """Matches as (key, start, end) token offsets; each pattern's Matcher runs only on the
         sentences that hold all of its required tokens."""
-        ids = doc.to_array([NORM, LOWER, SENT_START]).astype(numpy.int64)
-        if not len(ids):
-            return []
-        sentence = numpy.cumsum(ids[:, 2] == 1) - 1
-        bounds = numpy.flatnonzero(ids[:, 2] == 1).tolist() + [len(ids)]
-        if not bounds or bounds[0] != 0:
-            bounds.insert(0, 0)
-            sentence = sentence + 1
-        norms, lowers = ids[:, 0].astype(numpy.uint64), ids[:, 1].astype(numpy.uint64)
-        hits = {n: h for n in set(norms.tolist()) if (h := self._hits_for_norm(n))}
-        lower_hits = {n: h for n in set(lowers.tolist()) if (h := self.by_lower.get(n))}
+        hits = self._hits_for(index.unique_norms)
+        lower_hits = {n: h for n in index.unique_lowers if (h := self.by_lower.get(n))}
         found: dict[int, dict[int, set[int]]] = {}
-        for table, column in ((hits, norms), (lower_hits, lowers)):
+        for table, column in ((hits, index.norms), (lower_hits, index.lowers)):
             if not table:
                 continue
             for i in numpy.flatnonzero(numpy.isin(column, numpy.fromiter(table, dtype=numpy.uint64))).tolist():
-                for index, slot in table[int(column[i])]:
-                    found.setdefault(index, {}).setdefault(slot, set()).add(int(sentence[i]))
+                for entry, slot in table[int(column[i])]:
+                    found.setdefault(entry, {}).setdefault(slot, set()).add(index.sentence[i])
         out = []
-        for index, slots in found.items():
-            key, matcher, needed = self.entries[index]
+        for entry, slots in found.items():
+            key, matcher, needed = self.entries[entry]
             if len(slots) < needed:
                 continue
             for s in sorted(set.intersection(*slots.values())):
-                lo, hi = bounds[s], bounds[s + 1]
+                lo, hi = index.bounds[s], index.bounds[s + 1]
                 out.extend((key, lo + start, lo + end) for _, start, end in matcher(doc[lo:hi]))
         return out
+
+
+class DocIndex:
+    """Token arrays of one doc, computed once and shared by every rule set: norm and lower-case
+    ids, sentence of each token, sentence bounds, and which tokens break a clause."""
+
+    def __init__(self, doc: Doc) -> None:
+        ids = doc.to_array([NORM, LOWER, SENT_START, IS_SPACE])
+        self.norms = ids[:, 0].astype(numpy.uint64) if len(ids) else numpy.zeros(0, dtype=numpy.uint64)
+        self.lowers = ids[:, 1].astype(numpy.uint64) if len(ids) else numpy.zeros(0, dtype=numpy.uint64)
+        starts = (ids[:, 2].astype(numpy.int64) == 1) if len(ids) else numpy.zeros(0, dtype=bool)
+        if len(starts):
+            starts[0] = True
+        self.sentence = (numpy.cumsum(starts) - 1).tolist()
+        self.bounds = numpy.flatnonzero(starts).tolist() + [len(ids)]
+        self.unique_norms = set(self.norms.tolist())
+        self.unique_lowers = set(self.lowers.tolist())
+        strings = doc.vocab.strings
+        breaks = numpy.isin(self.norms, numpy.array([strings.add(b) for b in _CLAUSE_BREAKS], dtype=numpy.uint64))
+        if len(ids):
+            breaks |= ids[:, 3].astype(bool)
+        self.breaks = breaks.tolist()
+
+    def sentence_of(self, token: int) -> tuple[int, int]:
+        s = self.sentence[token]
+        return self.bounds[s], self.bounds[s + 1]
+
+    def clause_of(self, start: int, end: int) -> tuple[int, int]:
+        lo, hi = self.sentence_of(start)
+        while start > lo and not self.breaks[start - 1]:
+            start -= 1
+        while end < hi and not self.breaks[end]:
+            end += 1
+        return start, end
 
 
 class RuleSet:
@@ -218,12 +252,13 @@ class RuleSet:
         except (KeyError, ValueError, TypeError) as exc:
             raise TaxonomyError("T004", path=source or name, reason=f"Regel fehlerhaft: {exc}") from exc
 
-    def find(self, doc: Doc) -> list[Evidence]:
+    def find(self, doc: Doc, index: DocIndex | None = None) -> list[Evidence]:
         """All signal matches in `doc`, longest first where they overlap, with their status."""
-        matches = sorted(self._signals(doc), key=lambda m: (m[1], -(m[2] - m[1])))
+        index = index or DocIndex(doc)
+        matches = sorted(self._signals(doc, index), key=lambda m: (m[1], -(m[2] - m[1])))
         if not matches:
             return []
-        cues = self._cues(doc)
+        cues = self._cues(doc, index)
         found: list[Evidence] = []
         taken: set[int] = set()
         for rule, start, end in matches:
@@ -232,32 +267,18 @@ class RuleSet:
             taken.update(range(start, end))
             span = doc[start:end]
             found.append(Evidence(rule, self.labels[rule], span.start_char, span.end_char, span.text,
-                                  _status(doc, span, cues)))
+                                  _status(index, start, end, cues)))
         return found
 
 
-def _clause(doc: Doc, span: Span) -> tuple[int, int]:
-    start = span.start
-    while start > span.sent.start and not _is_break(doc[start - 1]):
-        start -= 1
-    end = span.end
-    while end < span.sent.end and not _is_break(doc[end]):
-        end += 1
-    return start, end
-
-
-def _is_break(token) -> bool:
-    return token.is_space or token.norm_ in _CLAUSE_BREAKS or "\n" in token.text
-
-
-def _status(doc: Doc, span: Span, cues: list[tuple[str, int, int]]) -> str:
-    clause = _clause(doc, span)
-    sentence = (span.sent.start, span.sent.end)
-    for kind, start, end in cues:
+def _status(index: DocIndex, start: int, end: int, cues: list[tuple[str, int, int]]) -> str:
+    clause = index.clause_of(start, end)
+    sentence = index.sentence_of(start)
+    for kind, cue_start, cue_end in cues:
         lo, hi = clause if CUE_SCOPES[kind] == "clause" else sentence
-        if start < lo or end > hi:
+        if cue_start < lo or cue_end > hi:
             continue
-        if start < span.end and span.start < end:  # the cue is part of the signal itself
+        if cue_start < end and start < cue_end:  # the cue is part of the signal itself
             continue
         return kind.split("_")[0]
     return ACTIVE
