@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make run   set up, build the default model if needed, classify the demo messages
+#   make run   set up, build the default model if needed, start the service on 127.0.0.1:8000
+#              (embedded SQLite in ./data; first start: admin account and demo messages)
 #   make test  set up and run the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -26,6 +27,7 @@ $(MODEL): $(STAMP) $(CORPUS)
 
 run: model
 	$(BIN)/triage classify --input triage/data/demo.jsonl --format text
+	$(BIN)/triage serve --demo
 
 # Real services for the tests (PostgreSQL, Dovecot, Chromium): installed when missing;
 # what cannot be installed is named, and its tests skip with that reason.

@@ -14,16 +14,25 @@ from triage.store.tables import Base
 from triage.store.users import create_token
 
 
+def truncate(url: str) -> None:
+    """A clean PostgreSQL database for the next test (the server lives for the whole session)."""
+    with get_engine(url).begin() as connection:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def clean_postgres(postgres_url):
+    yield postgres_url
+    truncate(postgres_url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'triage.db'}"
         return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    with get_engine(url).begin() as connection:  # a clean database for the next test
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield request.getfixturevalue("clean_postgres")
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 the tree picker, the queue re-orders, and hostile mail renders inert."""
 from __future__ import annotations
 
-from tests.web.conftest import login
-
 
 def test_login_page_refuses_wrong_password(browser, live_server):
     context = browser.new_context()
