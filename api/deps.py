@@ -2,6 +2,7 @@
 caller (API token or staff session), with typed aliases as in the FastAPI template."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -36,10 +37,28 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+TOKEN_CACHE_SECONDS = 30.0
+_token_cache: dict[str, tuple[float, Principal | None]] = {}
+
+
+def _cached_token(session: Session, token: str) -> Principal | None:
+    """Token look-ups are cached briefly in the process: machines call often, and a revoked
+    token stops working within TOKEN_CACHE_SECONDS."""
+    now = time.monotonic()
+    hit = _token_cache.get(token)
+    if hit and now - hit[0] < TOKEN_CACHE_SECONDS:
+        return hit[1]
+    principal = principal_for_token(session, token)
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[token] = (now, principal)
+    return principal
+
+
 def principal_of(request: Request, session: Session) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return principal_for_token(session, header[7:].strip())
+        return _cached_token(session, header[7:].strip())
     user = request.session.get("user") if "session" in request.scope else None
     return Principal(user["name"], user["role"]) if user else None
 

@@ -2,6 +2,7 @@
 time touches the database or the model; `create_app` builds everything from settings."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -24,6 +25,7 @@ from triage.errors import (
 from triage.registry import Registry
 from triage.store.db import migrate
 
+from .batcher import Batcher
 from .routes import messages, meta, triage, ui
 from .security import BodyLimit, SecurityHeaders, session_secret
 from .state import AppState, EngineHolder
@@ -49,9 +51,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db_url = settings.db_url()
     migrate(db_url)
     engines = EngineHolder(Registry(settings.models_dir, settings.registry_key_path), settings.model_check_seconds)
-    app = FastAPI(title="KRM-Triage", version="0.1.0",
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        try:  # load the model before the first request; a missing model is reported by /readyz
+            engines.get()
+        except TriageError as exc:
+            engines.last_error = str(exc)
+        yield
+        batcher.close()
+
+    app = FastAPI(title="KRM-Triage", version="0.1.0", lifespan=lifespan,
                   description="Vorschläge für Kategorien, Dringlichkeit und Zuständigkeit von Kundenreaktionen")
-    app.state.triage = AppState(settings=settings, db_url=db_url, engines=engines)
+    batcher = Batcher(engines)
+    app.state.triage = AppState(settings=settings, db_url=db_url, engines=engines, batcher=batcher)
 
     @app.exception_handler(TriageError)
     async def triage_error(_request: Request, exc: TriageError) -> JSONResponse:

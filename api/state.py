@@ -30,7 +30,7 @@ class EngineHolder:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = Engine.from_registry(self.registry)
+                    self._engine = Engine.from_registry(self.registry).warm_up()
                     self._checked = time.monotonic()
         elif time.monotonic() - self._checked > self.check_seconds:
             self._checked = time.monotonic()
@@ -42,7 +42,7 @@ class EngineHolder:
 
     def _reload(self, version: str) -> None:
         try:
-            engine = Engine.from_registry(self.registry, version)
+            engine = Engine.from_registry(self.registry, version).warm_up()
             self._engine = engine  # one reference assignment: atomic for readers
             self.last_error = None
         except TriageError as exc:
@@ -60,4 +60,5 @@ class AppState:
     settings: Settings
     db_url: str
     engines: EngineHolder
+    batcher: object = None  # api.batcher.Batcher, set by create_app
     taxonomy: Taxonomy = field(default_factory=default_taxonomy)

@@ -16,6 +16,7 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "ValidationError",
+    "MailError",
 ]
 
 MESSAGES: dict[str, str] = {
@@ -46,6 +47,10 @@ MESSAGES: dict[str, str] = {
     "V001": "{field}: {reason}",
     "U001": "Benutzer {name} gibt es schon",
     "U002": "Unbekannte Rolle {role!r}: erlaubt sind {allowed}",
+    "M101": "E-Mail nicht lesbar: {reason}",
+    "M102": "Mailquelle {path} ist nicht lesbar: {reason}",
+    "M103": "Unbekannte Mailquelle {path}: erwartet eine .eml-Datei, eine mbox-Datei oder einen Maildir-Ordner",
+    "M104": "Mail-Muster {path} sind nicht lesbar: {reason}",
 }
 
 
@@ -95,3 +100,7 @@ class ConflictError(TriageError):
 
 class ValidationError(TriageError):
     """A request names unknown codes or values."""
+
+
+class MailError(InputError):
+    """An e-mail or a mail source (eml, mbox, Maildir) cannot be read."""

@@ -1,8 +1,11 @@
 """POST /v1/triage: classify a text or a raw e-mail without storing anything."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import json
 
+from fastapi import APIRouter, HTTPException, Response
+
+from triage.classify.engine import Message
 from triage.errors import InputError
 from triage.mail.parse import parse_bytes
 
@@ -23,9 +26,11 @@ def message_text(body: TriageRequest) -> tuple[str, str]:
 
 
 @router.post("/triage", summary="Nachricht klassifizieren, ohne sie zu speichern")
-def triage(body: TriageRequest, state: StateDep, _user: CurrentUser) -> dict:
+async def triage(body: TriageRequest, state: StateDep, _user: CurrentUser) -> Response:
     text, subject = message_text(body)
     if not text.strip():
         raise InputError("I001")
     with CLASSIFY_SECONDS.time():
-        return state.engines.get().classify(text, subject, body.channel).as_dict()
+        result = await state.batcher.classify(Message(text, subject, body.channel))
+    # serialised directly: the result is plain JSON data already (no encoder walk needed)
+    return Response(json.dumps(result.as_dict(), ensure_ascii=False), media_type="application/json")

@@ -64,6 +64,14 @@ class Engine:
         self.languages = languages
         self.overrides = self.analyzer.rules["urgency"].overrides
 
+    def warm_up(self) -> Engine:
+        """Build lazily created parts (language models, prediction matrices) before the first
+        real message, so a service's first requests are as fast as the rest."""
+        self.classify("Guten Tag, mein Antrag liegt seit Wochen unbearbeitet bei Ihnen. " * 5)
+        self.classify("Добрий день, я не отримала гроші за цей місяць. " * 6)
+        self.classify("Hallo, wo bleibt mein Geld?")
+        return self
+
     @classmethod
     def from_registry(cls, registry: Registry | None = None, version: str | None = None,
                       taxonomy: Taxonomy | None = None) -> Engine:

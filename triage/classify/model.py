@@ -17,6 +17,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from ..errors import DataError, ModelError
 from ..taxonomy import Taxonomy
+from .compiled import CompiledHead, FastVectoriser, compile_head
 from .features import Analysis, frame
 from .heads import make_classifier, make_vectoriser
 from .thresholds import best_f1_threshold, best_fbeta_threshold, secondary_thresholds
@@ -73,6 +74,7 @@ class TriageModel:
                 warnings.filterwarnings("ignore", message=pattern)
             self._fit_heads(x, targets)
         self.thresholds_ = self._tune(targets)
+        self._fast = None
         return self
 
     def _fit_heads(self, x, targets: dict[str, np.ndarray]) -> None:
@@ -124,13 +126,22 @@ class TriageModel:
     def scores(self, analyses: Sequence[Analysis]) -> list[Scores]:
         if not hasattr(self, "heads_"):
             raise ModelError("M001")
-        x = self.vectoriser_.transform(frame(analyses))
-        probs = {head: clf.predict_proba(x) for head, clf in self.heads_.items()}
+        vectoriser, heads = self._compiled()
+        x = vectoriser.transform({"words": [a.words for a in analyses], "chars": [a.chars for a in analyses]})
+        probs = {head: compiled.predict_proba(x) for head, compiled in heads.items()}
         out = []
         for i in range(len(analyses)):
             row = {head: dict(zip(self.classes_[head], map(float, probs[head][i]))) for head in HEADS}
             out.append(Scores(row["concerns"], row["art"], row["urgency"], row["absender"], row["mediation"]["ja"]))
         return out
+
+    def _compiled(self) -> tuple[FastVectoriser, dict[str, CompiledHead]]:
+        """Prediction matrices read from the fitted pipelines (once per loaded model)."""
+        if getattr(self, "_fast", None) is None:
+            fast = FastVectoriser(self.vectoriser_)
+            n_features = sum(len(part[0].vocabulary_) for part in fast.parts)
+            self._fast = (fast, {h: compile_head(clf, n_features) for h, clf in self.heads_.items()})
+        return self._fast
 
     # -- persistence: estimators as separate artefacts, everything else as plain JSON -------
     def parts(self) -> tuple[dict[str, object], dict]:
