@@ -203,6 +203,8 @@ def test_broken_encoded_word_is_a_defect():
     ("<!-- versteckt -->da<!X kaputt", "da"),
     ("Text<blockquote>alt</blockquote>", "Text\n\n> alt"),
     ("<table><tr><td>a</td><td>b</td></tr></table>", "a\nb"),
+    ("<![if !supportLists]>- eins<![endif]>", "- eins"),
+    ("<p>vorher</p><![kaputt ]><p>nachher &amp; <b>fett</b></p>", "vorher\n\nnachher & fett"),
 ])
 def test_html_to_text(markup, text):
     assert html_to_text(markup) == text

@@ -268,6 +268,7 @@ class _TextCollector(HTMLParser):
 
 
 _DROP_RE = re.compile(r"<\s*(script|style|head)\b.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_RE = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h\d|blockquote|table|ul|ol)\b[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
@@ -279,8 +280,8 @@ def html_to_text(markup: str) -> str:
         collector.close()
         return collector.text()
     except Exception:  # html.parser gives up on some broken declarations; strip tags instead
-        text = html.unescape(_TAG_RE.sub(" ", _DROP_RE.sub(" ", markup)))
-        return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+        text = html.unescape(_TAG_RE.sub(" ", _BLOCK_RE.sub("\n", _DROP_RE.sub(" ", markup))))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(" ".join(line.split()) for line in text.splitlines())).strip()
 
 
 # --- body -------------------------------------------------------------------------------------
