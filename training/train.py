@@ -15,7 +15,7 @@ from triage.taxonomy import Taxonomy
 
 from .corpus import DEFAULT_CORPUS, Example, data_hash, read_examples
 
-__all__ = ["train", "fit_model", "cv_metrics"]
+__all__ = ["train", "fit_model", "save_model", "cv_metrics"]
 
 
 def fit_model(examples: list[Example], taxonomy: Taxonomy, analyzer: Analyzer | None = None,
@@ -50,8 +50,17 @@ def train(taxonomy: Taxonomy, registry: Registry, data: str | Path = DEFAULT_COR
           activate: bool = True, **params) -> str:
     """Train on `data`, store the model as a new registry version, activate it; return the version."""
     examples = list(read_examples(data, taxonomy))
-    fingerprint = data_hash(examples)
     model = fit_model(examples, taxonomy, **params)
+    version = save_model(model, examples, taxonomy, registry, version)
+    if activate:
+        registry.activate(version, reason="train")
+    return version
+
+
+def save_model(model: TriageModel, examples: list[Example], taxonomy: Taxonomy, registry: Registry,
+               version: str | None = None, **extra) -> str:
+    """Store a fitted model as a new signed registry version (not activated); return the version."""
+    fingerprint = data_hash(examples)
     estimators, meta = model.parts()
     created = datetime.now(UTC)
     version = version or f"{created:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
@@ -63,10 +72,9 @@ def train(taxonomy: Taxonomy, registry: Registry, data: str | Path = DEFAULT_COR
         "taxonomy_version": taxonomy.version,
         "params": meta["params"],
         "metrics": cv_metrics(model, examples, taxonomy),
+        **extra,
     }
     files = {"model.json": json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False),
              "taxonomy.toml": Path(taxonomy.source).read_text(encoding="utf-8")}
     registry.save(version, estimators, files, manifest)
-    if activate:
-        registry.activate(version, reason="train")
     return version

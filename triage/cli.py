@@ -393,3 +393,35 @@ def tokens_create(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def retrain(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="nur bewerten, nichts speichern oder aktivieren")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    tolerance: Annotated[float, typer.Option(help="erlaubter Rückgang der Kennzahlen außer Recall")] = 0.01,
+    force: Annotated[bool, typer.Option(help="auch ohne neue Prüfungen trainieren")] = False,
+) -> None:
+    """Trainiert aus Korpus und geprüften Nachrichten neu; befördert nur, wenn nicht schlechter.
+
+    Beispiel: triage retrain --dry-run --data-dir data
+    """
+    from training.report import write_report
+    from training.retrain import retrain as run_retrain
+
+    from .taxonomy import default_taxonomy
+
+    settings = _settings(data_dir, database_url)
+    try:
+        run = run_retrain(settings.db_url(), _registry(), default_taxonomy(), dry_run=dry_run, force=force,
+                          tolerance=tolerance, seed=settings.seed)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    except Exception as exc:  # the database or the disk failed: say so, exit non-zero
+        typer.echo(f"Fehler: Nachtraining nicht möglich: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    typer.echo(f"{run.status}: {run.reason}")
+    if run.metrics:
+        report = write_report(run, Path(settings.data_dir) / "berichte")
+        typer.echo(f"Bericht: {report}")

@@ -17,6 +17,7 @@ __all__ = [
     "ConflictError",
     "ValidationError",
     "MailError",
+    "MailboxError",
 ]
 
 MESSAGES: dict[str, str] = {
@@ -51,6 +52,15 @@ MESSAGES: dict[str, str] = {
     "M102": "Mailquelle {path} ist nicht lesbar: {reason}",
     "M103": "Unbekannte Mailquelle {path}: erwartet eine .eml-Datei, eine mbox-Datei oder einen Maildir-Ordner",
     "M104": "Mail-Muster {path} sind nicht lesbar: {reason}",
+    "M201": "IMAP-Server {server} nicht erreichbar oder Verbindung abgebrochen: {reason}",
+    "M202": "IMAP-Anmeldung als {user} an {server} abgelehnt: {reason}",
+    "M203": "IMAP-Ordner {folder} gibt es nicht oder er ist nicht lesbar: {reason}",
+    "M204": "IMAP-Befehl {command} vom Server abgelehnt: {reason}",
+    "M205": "TLS mit {server} fehlgeschlagen: {reason}",
+    "M206": "IMAP-Passwort fehlt: bitte die Umgebungsvariable TRIAGE_IMAP_PASSWORD setzen",
+    "M207": "Unbekannte Verbindungssicherheit {security!r}: erlaubt sind tls, starttls, none",
+    "M208": "IMAP-Server {server} kann {capability} nicht",
+    "M209": "Ungültiges IMAP-Schlagwort {keyword!r}: {reason}",
 }
 
 
@@ -104,3 +114,16 @@ class ValidationError(TriageError):
 
 class MailError(InputError):
     """An e-mail or a mail source (eml, mbox, Maildir) cannot be read."""
+
+
+class MailboxError(TriageError):
+    """An IMAP mailbox cannot be reached, refuses a command or is configured wrongly.
+
+    `transient` tells whether trying again later may help (connection lost, server restarting).
+    """
+
+    TRANSIENT = frozenset({"M201"})
+
+    @property
+    def transient(self) -> bool:
+        return self.code in self.TRANSIENT

@@ -267,21 +267,24 @@ class _TextCollector(HTMLParser):
         return "\n".join(self.lines).strip()
 
 
-_DROP_RE = re.compile(r"<\s*(script|style|head)\b.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_MARKED_SECTION = re.compile(r"<!\[[^>]*(?:>|\Z)")
+_DROP_RE = re.compile(r"<\s*(script|style)\b.*?(?:<\s*/\s*\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _BLOCK_RE = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h\d|blockquote|table|ul|ol)\b[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML body: scripts and styles dropped, blocks on their own lines, entities decoded."""
-    collector = _TextCollector()
-    try:
-        collector.feed(markup)
-        collector.close()
-        return collector.text()
-    except Exception:  # html.parser gives up on some broken declarations; strip tags instead
-        text = html.unescape(_TAG_RE.sub(" ", _BLOCK_RE.sub("\n", _DROP_RE.sub(" ", markup))))
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(" ".join(line.split()) for line in text.splitlines())).strip()
+    for attempt in (markup, _MARKED_SECTION.sub("", markup)):
+        collector = _TextCollector()
+        try:
+            collector.feed(attempt)
+            collector.close()
+            return collector.text()
+        except Exception:  # html.parser rejects some broken "<![...]>" sections: retry without them
+            continue
+    text = html.unescape(_TAG_RE.sub(" ", _BLOCK_RE.sub("\n", _DROP_RE.sub(" ", markup))))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(" ".join(line.split()) for line in text.splitlines())).strip()
 
 
 # --- body -------------------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""The learning loop end to end on a real store: corrections teach the model, a worse
+candidate is rejected, a killed run leaves the registry intact, rollback restores."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import DATA, TINY
+from training.corpus import Example
+from training.report import write_report
+from training.retrain import dedupe, gate, retrain
+from triage.classify.engine import Engine
+from triage.registry import Registry
+from triage.store.db import migrate, session_scope
+from triage.store.messages import review_message, store_message
+
+TOPIC = "organisation.wartezeit"  # the tiny corpus has no example of it: the model cannot know it
+
+
+@pytest.fixture
+def setup(tmp_path, tiny_registry, taxonomy):
+    registry = Registry(tmp_path / "models", tiny_registry.key_path)
+    shutil.copytree(tiny_registry.versions_dir, registry.versions_dir)
+    registry.activate("tiny")
+    db_url = f"sqlite:///{tmp_path / 'triage.db'}"
+    migrate(db_url)
+    return registry, db_url
+
+
+def _lines(name: str) -> list[str]:
+    return [json.loads(line)["text"] for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+def _store_and_correct(db_url, registry, taxonomy, texts, labels: dict) -> None:
+    engine = Engine.from_registry(registry)
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    with session_scope(db_url) as session:
+        for i, text in enumerate(texts):
+            result = engine.classify(text).as_dict()
+            message, _ = store_message(session, taxonomy, text=text, result=result, channel="E-Mail",
+                                       received_at=start + timedelta(hours=i))
+            review_message(session, taxonomy, message.id, version=message.version, reviewer="clara",
+                           action="correct", labels=labels)
+
+
+def test_corrections_teach_the_model_and_rollback_restores(setup, taxonomy, tmp_path):
+    registry, db_url = setup
+    before = Engine.from_registry(registry)
+    assert all(before.classify(t).labels["concerns"][0] != TOPIC for t in _lines("wartezeit-neu.jsonl"))
+    _store_and_correct(db_url, registry, taxonomy, _lines("wartezeit.jsonl"),
+                       {"concerns": [TOPIC], "urgency": "normal", "art": "beschwerde", "routing": "krm"})
+    # the tiny corpus has no independent regression set (the service model was trained on it);
+    # the gate here is the held-out slice of recent corrections. The regression gate is the
+    # subject of test_a_worse_candidate_is_rejected.
+    run = retrain(db_url, registry, taxonomy, corpus=TINY, regression=None, folds=2)
+    assert run.status == "befördert", run.reason
+    assert run.counts["held_out"] == 5 and "zuletzt geprüft (zurückgehalten)" in run.metrics
+    assert registry.active() == run.candidate_version
+    after = Engine.from_registry(registry)
+    assert [after.classify(t).labels["concerns"][0] for t in _lines("wartezeit-neu.jsonl")] == [TOPIC] * 3
+    report = write_report(run, tmp_path / "berichte")
+    assert "befördert" in report.read_text(encoding="utf-8") and list((tmp_path / "berichte").glob("*.png"))
+    again = retrain(db_url, registry, taxonomy, corpus=TINY, regression=None, folds=2)
+    assert again.status == "keine neuen Prüfungen"
+    assert registry.rollback() == "tiny" and registry.active() == "tiny"
+
+
+def test_a_worse_candidate_is_rejected(setup, taxonomy, tmp_path):
+    registry, db_url = setup
+    rows = [json.loads(line) for line in TINY.read_text(encoding="utf-8").splitlines()]
+    shuffled = [row["labels"] for row in rows]
+    random.Random(3).shuffle(shuffled)
+    bad = tmp_path / "shuffled.jsonl"
+    bad.write_text("\n".join(json.dumps({**row, "labels": lab}) for row, lab in zip(rows, shuffled)) + "\n",
+                   encoding="utf-8")
+    _store_and_correct(db_url, registry, taxonomy, _lines("wartezeit.jsonl")[:6],
+                       {"concerns": [TOPIC], "urgency": "normal", "routing": "krm"})
+    run = retrain(db_url, registry, taxonomy, corpus=bad, regression=TINY, folds=2)
+    assert run.status == "abgelehnt" and "Regressionsset" in run.reason
+    assert registry.active() == "tiny"
+    assert registry.manifest(run.candidate_version)["status"] == "abgelehnt"
+    dry = retrain(db_url, registry, taxonomy, corpus=bad, regression=TINY, folds=2, dry_run=True, force=True)
+    assert dry.status == "probelauf" and "würde abgelehnt" in dry.reason
+    assert len(registry.versions()) == 2
+
+
+def test_a_killed_retrain_leaves_the_registry_intact(setup, taxonomy, tmp_path):
+    registry, db_url = setup
+    _store_and_correct(db_url, registry, taxonomy, _lines("wartezeit.jsonl")[:8], {"concerns": [TOPIC]})
+    env = {**os.environ, "TRIAGE_MODELS_DIR": str(registry.root), "TRIAGE_DATABASE_URL": db_url,
+           "TRIAGE_REGISTRY_KEY_PATH": str(registry.key_path), "TRIAGE_DATA_DIR": str(tmp_path / "data")}
+    for delay in (1.0, 2.5, 4.0):
+        process = subprocess.Popen([sys.executable, "-m", "triage.cli", "retrain", "--force"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert registry.active() == "tiny"
+        registry.verify("tiny")
+        for info in registry.versions():  # whatever was written completely is complete
+            registry.verify(info.version)
+    assert Engine.from_registry(registry).version == "tiny"
+
+
+def test_gate_and_dedupe_rules():
+    service = {"exist_recall": 1.0, "area_macro_f1": 0.9, "first_topic_accuracy": 0.8, "routing_accuracy": 0.9}
+    assert gate(dict(service), service, 0.01) == []
+    assert gate({**service, "area_macro_f1": 0.895}, service, 0.01) == []
+    reasons = gate({**service, "exist_recall": 0.97, "routing_accuracy": 0.85}, service, 0.01)
+    assert len(reasons) == 2 and "existenzbedrohend" in reasons[0]
+    labels = {"concerns": ["digital.online"], "art": "anfrage", "urgency": "normal", "absender": "betroffen",
+              "routing": "krm", "language": "de"}
+    corpus = [Example("a", "Der Upload klappt nicht!", "", "", labels)]
+    reviewed = [Example("review-1", "der  Upload KLAPPT nicht !!", "", "", {**labels, "art": "beschwerde"}),
+                Example("review-2", "Etwas ganz anderes.", "", "", labels)]
+    merged = dedupe(corpus, reviewed)
+    assert len(merged) == 2 and merged[0].labels["art"] == "beschwerde"
