@@ -173,7 +173,7 @@ def _single_input(path: Path, subject: str) -> tuple[str, str]:
         except OSError as exc:
             raise InputError("I002", path=path, reason=exc.strerror or str(exc)) from exc
         mail = parse_bytes(raw)
-        return subject or mail.subject, mail.text
+        return subject or mail.subject, mail.new_text or mail.text
     raise InputError("I004", suffix=suffix or "(ohne Endung)")
 
 

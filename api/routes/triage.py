@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["triage"])
 def message_text(body: TriageRequest) -> tuple[str, str]:
     if body.email:
         mail = parse_bytes(body.email.encode("utf-8", errors="surrogateescape"))
-        return mail.text, body.subject or mail.subject
+        return mail.new_text or mail.text, body.subject or mail.subject
     if body.text is None:
         raise HTTPException(422, "text oder email angeben")
     return body.text, body.subject

@@ -208,3 +208,18 @@ def test_broken_encoded_word_is_a_defect():
 ])
 def test_html_to_text(markup, text):
     assert html_to_text(markup) == text
+
+
+def test_html_to_text_without_the_html_parser(monkeypatch):
+    def refuse(self, data):
+        raise AssertionError("kaputt")
+
+    monkeypatch.setattr("triage.mail.parse._TextCollector.feed", refuse)
+    assert html_to_text("<p>a</p><script>alert(1)</script><p>b &amp; c") == "a\n\nb & c"
+
+
+def test_public_names():
+    from triage.mail import parse
+
+    assert parse.__all__ == ["ParsedMail", "Attachment", "parse_bytes", "html_to_text", "decode_text",
+                             "decode_header_value"]

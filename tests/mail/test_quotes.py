@@ -114,3 +114,9 @@ def test_broken_marker_file_is_a_mail_error(tmp_path, content):
     with pytest.raises(MailError) as caught:
         load_markers(path)
     assert caught.value.code == "M104"
+
+
+def test_public_names():
+    from triage.mail import quotes
+
+    assert quotes.__all__ == ["Markers", "load_markers", "default_markers", "split_reply", "is_forward_subject"]

@@ -123,3 +123,9 @@ def test_mbox_reader_reports_a_missing_file(tmp_path):
     with pytest.raises(MailError) as caught:
         list(iter_mbox(tmp_path / "weg.mbox"))
     assert caught.value.code == "M102"
+
+
+def test_public_names():
+    from triage.mail import sources
+
+    assert sources.__all__ == ["SourceKind", "detect_kind", "iter_eml", "iter_mbox", "iter_maildir", "iter_source"]
