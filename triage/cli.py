@@ -425,3 +425,33 @@ def retrain(
     if run.metrics:
         report = write_report(run, Path(settings.data_dir) / "berichte")
         typer.echo(f"Bericht: {report}")
+
+
+@app.command("import")
+def import_mail(
+    path: Annotated[Path, typer.Argument(help=".eml-Datei, mbox-Datei oder Maildir-Ordner")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Lädt E-Mails (.eml, mbox, Maildir) in den Speicher und klassifiziert sie.
+
+    Beispiel: triage import posteingang.mbox --data-dir data
+    """
+    from .classify.engine import Engine
+    from .mail.intake import store_mail
+    from .mail.sources import iter_source
+
+    counts = {"neu": 0, "schon da": 0, "Quarantäne": 0}
+    try:
+        messages = list(iter_source(path))
+        engine = Engine.from_registry(_registry())
+        with _store_session(_settings(data_dir, database_url)) as session, \
+                Progress(console=err, transient=True, disable=len(messages) < 20) as progress:
+            task = progress.add_task("Importiere", total=len(messages))
+            for source_id, raw in messages:
+                _message, created, quarantined = store_mail(session, engine, raw, actor="import")
+                counts["Quarantäne" if quarantined and created else "neu" if created else "schon da"] += 1
+                progress.advance(task)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()))

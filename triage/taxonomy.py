@@ -40,6 +40,7 @@ class Taxonomy:
     crisis_unit: str
     crisis_urgency: str
     third_party: str
+    fallback_topic: str = ""
     source: str = ""
     _by_code: dict[str, Topic] = field(default_factory=dict, repr=False, compare=False)
 
@@ -150,6 +151,9 @@ def _build(raw: dict, source: str) -> Taxonomy:
     if routing["third_party"] not in fields["absender"]:
         raise fail(f"routing.third_party {routing['third_party']!r} ist kein Absendertyp")
     max_concerns = int(fields_raw.get("max_concerns", 3))
+    fallback = fields_raw.get("fallback_topic", topics[-1].code if topics else "")
+    if fallback not in seen:
+        raise fail(f"fields.fallback_topic {fallback!r} ist kein Thema des Baums")
     return Taxonomy(
         version=str(raw.get("version", "")),
         topics=tuple(topics),
@@ -161,6 +165,7 @@ def _build(raw: dict, source: str) -> Taxonomy:
         crisis_unit=routing["crisis_unit"],
         crisis_urgency=routing["crisis_urgency"],
         third_party=routing["third_party"],
+        fallback_topic=fallback,
         source=source,
         _by_code={t.code: t for t in topics},
     )
