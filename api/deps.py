@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from triage.store.db import get_sessionmaker
+from triage.store.db import session_scope
 from triage.store.users import Principal, principal_for_token
 
 from .state import AppState
@@ -23,15 +23,8 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
-    session = get_sessionmaker(state.db_url)()
-    try:
+    with session_scope(state.db_url) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -448,7 +448,7 @@ def import_mail(
         with _store_session(_settings(data_dir, database_url)) as session, \
                 Progress(console=err, transient=True, disable=len(messages) < 20) as progress:
             task = progress.add_task("Importiere", total=len(messages))
-            for source_id, raw in messages:
+            for _source_id, raw in messages:
                 _message, created, quarantined = store_mail(session, engine, raw, actor="import")
                 counts["Quarantäne" if quarantined and created else "neu" if created else "schon da"] += 1
                 progress.advance(task)

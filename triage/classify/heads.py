@@ -93,7 +93,8 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         return self.model_.coef_
 
 
-def make_classifier(family: str = "svm", multilabel: bool = False, seed: int = 13, c: float = 0.5) -> Pipeline:
+def make_classifier(family: str = "svm", multilabel: bool = False, seed: int = 13, c: float = 0.5,
+                    cv: int = 3) -> Pipeline:
     """One head: a calibrated linear classifier (one-vs-rest for the multi-label concerns)."""
-    clf = CalibratedLinear(family, c, seed)
+    clf = CalibratedLinear(family, c, seed, cv)
     return Pipeline([("clf", OneVsRestClassifier(clf) if multilabel else clf)])

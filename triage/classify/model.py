@@ -49,7 +49,7 @@ def mediation_label(labels: dict, taxonomy: Taxonomy) -> str:
 class TriageModel:
     def __init__(self, family: str = "svm", c: float = 0.5, seed: int = 13, folds: int = 5,
                  exist_beta: float = 2.0, rule_override: bool = False, char_ngrams: tuple[int, int] = (3, 4),
-                 char_limit: int = 1000) -> None:
+                 char_limit: int = 1000, large: int = 6000) -> None:
         self.family = family
         self.c = c
         self.seed = seed
@@ -58,6 +58,7 @@ class TriageModel:
         self.rule_override = rule_override
         self.char_ngrams = tuple(char_ngrams)
         self.char_limit = char_limit
+        self.large = large
 
     # -- learning ---------------------------------------------------------------------------
     def fit(self, analyses: Sequence[Analysis], labels: Sequence[dict], taxonomy: Taxonomy) -> TriageModel:
@@ -78,13 +79,17 @@ class TriageModel:
         return self
 
     def _fit_heads(self, x, targets: dict[str, np.ndarray]) -> None:
+        # Large training sets (tens of thousands of reviewed messages) need fewer folds for a
+        # stable threshold estimate, and fitting time grows with both: 2 and 2 there.
+        large = x.shape[0] >= self.large
+        folds, calibration_folds = (2, 2) if large else (self.folds, 3)
         for head, y in targets.items():
             multilabel = head == "concerns"
-            clf = make_classifier(self.family, multilabel=multilabel, seed=self.seed, c=self.c)
+            clf = make_classifier(self.family, multilabel=multilabel, seed=self.seed, c=self.c, cv=calibration_folds)
             if multilabel:
-                cv = KFold(self.folds, shuffle=True, random_state=self.seed)
+                cv = KFold(folds, shuffle=True, random_state=self.seed)
             else:
-                cv = StratifiedKFold(min(self.folds, _smallest_class(y)), shuffle=True, random_state=self.seed)
+                cv = StratifiedKFold(min(folds, _smallest_class(y)), shuffle=True, random_state=self.seed)
             self.oof_[head] = cross_val_predict(clf, x, y, cv=cv, method="predict_proba")
             self.heads_[head] = clf.fit(x, y)
             self.classes_[head] = list(self._binarizer.classes_) if multilabel else list(clf.classes_)
@@ -151,7 +156,8 @@ class TriageModel:
         estimators = {"vectoriser": self.vectoriser_, **{f"head-{h}": clf for h, clf in self.heads_.items()}}
         meta = {"params": {"family": self.family, "c": self.c, "seed": self.seed, "folds": self.folds,
                            "exist_beta": self.exist_beta, "rule_override": self.rule_override,
-                           "char_ngrams": list(self.char_ngrams), "char_limit": self.char_limit},
+                           "char_ngrams": list(self.char_ngrams), "char_limit": self.char_limit,
+                           "large": self.large},
                 "classes": self.classes_, "thresholds": self.thresholds_}
         return estimators, meta
 

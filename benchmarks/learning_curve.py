@@ -1,0 +1,105 @@
+"""Simulation of the learning loop: weekly corrections, retraining with the gate, and a drift.
+
+The model starts from 60 % of the corpus. Each week reviewers correct 200 messages: the rest of
+the corpus (messages the model has not seen, written like incoming mail) and, from week 2 on,
+20 messages of a new kind the corpus lacks (`training/drift/phishing.jsonl`: forwarded scam
+messages in the Jobcenter's name, full of alarming words but not urgent). After each week
+`retrain` runs with its gate; the model in service is scored on the regression set and on the
+drift messages no reviewer saw. Prints a table and a JSON line per week.
+    PYTHONPATH=. python benchmarks/learning_curve.py [--weeks 5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from training.corpus import DEFAULT_CORPUS, Example, read_examples
+from training.evaluate import evaluate
+from training.retrain import REGRESSION, retrain
+from training.train import fit_model, save_model
+from triage.classify.engine import Engine, Message
+from triage.registry import Registry
+from triage.store.db import migrate, session_scope
+from triage.store.messages import review_message, store_message
+from triage.taxonomy import default_taxonomy
+
+DRIFT = Path(__file__).parents[1] / "training" / "drift" / "phishing.jsonl"
+PER_WEEK, DRIFT_PER_WEEK = 200, 20
+
+
+def _write(examples: list[Example], path: Path) -> None:
+    path.write_text("".join(json.dumps({"id": e.id, "text": e.text, "subject": e.subject, "channel": e.channel,
+                                        "labels": e.labels}, ensure_ascii=False) + "\n" for e in examples),
+                    encoding="utf-8")
+
+
+def _score(engine: Engine, examples: list[Example], taxonomy) -> dict:
+    results = list(engine.classify_many(Message(e.text, e.subject, e.channel, e.id) for e in examples))
+    m = evaluate(results, [e.labels for e in examples], taxonomy)
+    return {"first_topic": m["first_topic_accuracy"], "area_f1": m["area_macro_f1"],
+            "exist_recall": m["urgency"][taxonomy.crisis_urgency]["recall"],
+            "false_alarms": sum(r.labels["urgency"] == taxonomy.crisis_urgency and
+                                e.labels["urgency"] != taxonomy.crisis_urgency for r, e in zip(results, examples))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--weeks", type=int, default=5)
+    args = parser.parse_args()
+    taxonomy = default_taxonomy()
+    corpus = list(read_examples(DEFAULT_CORPUS, taxonomy))
+    random.Random(11).shuffle(corpus)
+    start, stream = corpus[: int(0.6 * len(corpus))], corpus[int(0.6 * len(corpus)):]
+    drift = list(read_examples(DRIFT, taxonomy))
+    random.Random(12).shuffle(drift)
+    drift_stream, drift_test = drift[:DRIFT_PER_WEEK * 2], drift[DRIFT_PER_WEEK * 2:]
+    regression = list(read_examples(REGRESSION, taxonomy))
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        _write(start, base / "start.jsonl")
+        registry = Registry(base / "models")
+        model = fit_model(start, taxonomy)
+        registry.activate(save_model(model, start, taxonomy, registry, version="woche-0"))
+        db_url = f"sqlite:///{base / 'triage.db'}"
+        migrate(db_url)
+        when = datetime(2026, 9, 7, 8, tzinfo=UTC)
+        rows = []
+        for week in range(args.weeks + 1):
+            if week:
+                batch = stream[(week - 1) * PER_WEEK: week * PER_WEEK]
+                if week in (2, 3):
+                    batch = batch[:PER_WEEK - DRIFT_PER_WEEK] + drift_stream[(week - 2) * DRIFT_PER_WEEK:
+                                                                             (week - 1) * DRIFT_PER_WEEK]
+                engine = Engine.from_registry(registry, taxonomy=taxonomy)
+                with session_scope(db_url) as session:
+                    for i, e in enumerate(batch):
+                        result = engine.classify(e.text, e.subject, e.channel).as_dict()
+                        message, _ = store_message(session, taxonomy, text=e.text, subject=e.subject,
+                                                   channel="E-Mail", result=result,
+                                                   received_at=when + timedelta(days=7 * week, minutes=i))
+                        review_message(session, taxonomy, message.id, version=message.version, reviewer="sim",
+                                       action="correct", labels={k: v for k, v in e.labels.items()
+                                                                 if k != "language"})
+                run = retrain(db_url, registry, taxonomy, corpus=base / "start.jsonl")
+                status = run.status
+            else:
+                status = "start"
+            serving = Engine.from_registry(registry, taxonomy=taxonomy)
+            row = {"week": week, "status": status, "model": serving.version,
+                   "regression": _score(serving, regression, taxonomy),
+                   "drift": _score(serving, drift_test, taxonomy)}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    print("\nweek  status        regression first/areaF1/exist-recall   drift first-topic  drift false alarms")
+    for r in rows:
+        g, d = r["regression"], r["drift"]
+        print(f"{r['week']:>4}  {r['status']:<12}  {g['first_topic']:.3f} / {g['area_f1']:.3f} / "
+              f"{g['exist_recall']:.3f}          {d['first_topic']:.3f}              {d['false_alarms']}")
+
+
+if __name__ == "__main__":
+    main()
