@@ -26,12 +26,12 @@ from triage.registry import Registry
 from triage.store.db import migrate
 
 from .batcher import Batcher
-from .routes import messages, meta, triage, ui
+from .routes import admin, messages, meta, triage, ui
 from .security import BodyLimit, SecurityHeaders, session_secret
 from .state import AppState, EngineHolder
 
 STATUS = {NotFoundError: 404, ConflictError: 409, ValidationError: 422, DataError: 422, InputError: 422,
-          ModelError: 503, RegistryError: 503}
+          ModelError: 503, IntegrityError: 409, RegistryError: 404}
 
 
 def _status(exc: TriageError) -> int:
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return ui.error_page(request, exc) or JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                                            headers=exc.headers)
 
-    for router in (triage.router, messages.router, meta.router, ui.router):
+    for router in (triage.router, messages.router, meta.router, admin.router, ui.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings.data_dir), same_site="strict",

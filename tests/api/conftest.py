@@ -67,6 +67,13 @@ def ombuds_client(app, settings):
 
 
 @pytest.fixture
+def admin_client(app, settings):
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {_token(settings, 'admin')}"
+        yield c
+
+
+@pytest.fixture
 def anonymous(app):
     with TestClient(app) as c:
         yield c

@@ -147,3 +147,14 @@ def test_taxonomy_models_metrics_and_readiness(client):
     headers = client.get("/healthz").headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_admin_manages_users_and_models(client, admin_client):
+    assert client.post("/v1/users", json={"name": "mia"}).status_code == 403
+    created = admin_client.post("/v1/users", json={"name": "mia", "role": "ombudsstelle"})
+    assert created.status_code == 201 and len(created.json()["password"]) >= 12
+    assert admin_client.post("/v1/users", json={"name": "mia"}).status_code == 422
+    assert admin_client.post("/v1/users", json={"name": "x", "role": "chef"}).status_code == 422
+    assert client.post("/v1/models/tiny/activate").status_code == 403
+    assert admin_client.post("/v1/models/tiny/activate").json() == {"active": "tiny"}
+    assert admin_client.post("/v1/models/gibtsnicht/activate").status_code == 404
