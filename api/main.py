@@ -16,6 +16,7 @@ from triage.errors import (
     ConflictError,
     DataError,
     InputError,
+    IntegrityError,
     ModelError,
     NotFoundError,
     RegistryError,
