@@ -86,6 +86,7 @@ def main() -> None:
                                                                  if k != "language"})
                 run = retrain(db_url, registry, taxonomy, corpus=base / "start.jsonl")
                 status = run.status
+                print(f"woche {week}: {run.status}: {run.reason}", flush=True)
             else:
                 status = "start"
             serving = Engine.from_registry(registry, taxonomy=taxonomy)

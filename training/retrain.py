@@ -4,9 +4,10 @@ Training set: the shipped corpus plus every reviewed message in the store (the r
 win; duplicates and near-duplicates removed; a message deleted for privacy takes its reviews
 with it). The most recent reviewed messages (by time of receipt) are held out: the candidate
 never trains on them. Candidate and service model are scored on that slice and on the fixed
-regression set shipped in `training/regression/`; the candidate is promoted only if the
-`existenzbedrohend` recall does not drop and area macro-F1, first-topic accuracy and routing
-accuracy drop by no more than the tolerance. Otherwise it stays in the registry as rejected,
+regression set shipped in `training/regression/`, each reported, and the gate reads both
+together (a 40-message slice alone moves by 0.025 per message): the candidate is promoted only
+if the `existenzbedrohend` recall does not drop and area macro-F1, first-topic accuracy and
+routing accuracy drop by no more than the tolerance. Otherwise it stays in the registry as rejected,
 with the reason.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = ["retrain", "RetrainRun", "reviewed_examples", "dedupe", "gate", "REGR
 
 REGRESSION = Path(__file__).parent / "regression"
 MIN_HOLDOUT = 5
+GATE_SET = "alle Bewertungsdaten"
 HEADLINE = ("exist_recall", "area_macro_f1", "first_topic_accuracy", "routing_accuracy")
 
 
@@ -147,7 +149,7 @@ def _label_doubts(model: TriageModel, examples: list[Example], limit: int = 30) 
 
 
 def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str | Path = DEFAULT_CORPUS,
-            regression: str | Path | None = REGRESSION, holdout_share: float = 0.2, tolerance: float = 0.01,
+            regression: str | Path | None = REGRESSION, holdout_share: float = 0.2, tolerance: float = 0.02,
             dry_run: bool = False, force: bool = False, analyzer: Analyzer | None = None,
             **params) -> RetrainRun:
     migrate(db_url)
@@ -171,16 +173,18 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     eval_sets = {"zuletzt geprüft (zurückgehalten)": holdout}
     if regression and Path(regression).exists():
         eval_sets["Regressionsset"] = list(read_examples(regression, taxonomy))
+    eval_sets = {name: examples for name, examples in eval_sets.items() if examples}
+    if len(eval_sets) > 1:  # the gate reads the union: more messages, less noise than each slice alone
+        eval_sets[GATE_SET] = [e for examples in list(eval_sets.values()) for e in examples]
     metrics, details, reasons = {}, {"evaluations": {}, "disagreements": {}}, []
     for name, examples in eval_sets.items():
-        if not examples:
-            continue
         c_metrics, c_results = _score(candidate, examples, taxonomy)
         s_metrics, s_results = _score(service, examples, taxonomy)
         metrics[name] = {"candidate": _headline(c_metrics, taxonomy), "service": _headline(s_metrics, taxonomy)}
         details["evaluations"][name] = {"candidate": c_metrics, "service": s_metrics}
         details["disagreements"][name] = _disagreements(examples, c_results, s_results)
-        reasons += [f"{name}: {r}" for r in gate(metrics[name]["candidate"], metrics[name]["service"], tolerance)]
+        if name == GATE_SET or len(eval_sets) == 1:
+            reasons += [f"{name}: {r}" for r in gate(metrics[name]["candidate"], metrics[name]["service"], tolerance)]
     details["label_doubts"] = _label_doubts(model, training)
     details["label_shift"] = _label_shift([r.example for r in train_reviewed], taxonomy)
     counts = {"corpus_and_reviews": len(training), "reviewed": len(reviewed), "held_out": len(holdout),

@@ -85,7 +85,8 @@ def test_a_worse_candidate_is_rejected(setup, taxonomy, tmp_path):
     _store_and_correct(db_url, registry, taxonomy, _lines("wartezeit.jsonl")[:6],
                        {"concerns": [TOPIC], "urgency": "normal", "routing": "krm"})
     run = retrain(db_url, registry, taxonomy, corpus=bad, regression=TINY, folds=2)
-    assert run.status == "abgelehnt" and "Regressionsset" in run.reason
+    assert run.status == "abgelehnt" and "alle Bewertungsdaten" in run.reason
+    assert "Regressionsset" in run.metrics
     assert registry.active() == "tiny"
     assert registry.manifest(run.candidate_version)["status"] == "abgelehnt"
     dry = retrain(db_url, registry, taxonomy, corpus=bad, regression=TINY, folds=2, dry_run=True, force=True)
