@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 MODEL  := models/ACTIVE
 CORPUS := $(wildcard training/corpus/*.jsonl) $(wildcard triage/data/rules/*.toml) triage/data/taxonomy.toml
 
-.PHONY: setup model run test test-deps lint bench evaluate clean
+.PHONY: setup model run test test-deps lint bench bench-mail bench-retrain evaluate clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,14 @@ evaluate: model
 
 bench: model
 	$(BIN)/python benchmarks/classify_speed.py
+	PYTHONPATH=. $(BIN)/python benchmarks/api_latency.py
+
+bench-mail: model test-deps
+	PYTHONPATH=. $(BIN)/python benchmarks/mail_tagging.py
+
+bench-retrain: model
+	PYTHONPATH=. $(BIN)/python benchmarks/retrain_scale.py
+	PYTHONPATH=. $(BIN)/python benchmarks/learning_curve.py
 
 clean:
 	rm -rf $(VENV) models/versions models/ACTIVE models/history.jsonl

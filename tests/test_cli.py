@@ -105,6 +105,7 @@ def test_evaluate_and_models_commands(models):
 def test_every_command_is_documented_in_the_readme():
     readme = README.read_text(encoding="utf-8")
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
-    commands += [f"{g.name} {c.name}" for g in app.registered_groups for c in g.typer_instance.registered_commands]
+    commands += [f"{g.name} {c.name or c.callback.__name__.replace('_', '-')}"
+                 for g in app.registered_groups for c in g.typer_instance.registered_commands]
     missing = [c for c in commands if not re.search(rf"triage {c}\b", readme)]
     assert not missing, f"README lacks: {missing}"

@@ -267,6 +267,9 @@ def models_rollback() -> None:
         raise _fail(exc) from exc
 
 
+from .cli_mailbox import mailbox_app  # noqa: E402
+
+app.add_typer(mailbox_app, name="mailbox")
 users_app = typer.Typer(help="Benutzer des Web-Dienstes.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API-Tokens für Maschinen.", no_args_is_help=True)
 app.add_typer(users_app, name="users")

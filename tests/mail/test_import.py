@@ -34,7 +34,8 @@ def test_import_mbox_quarantine_and_idempotency(tmp_path, settings_env, tiny_reg
     with session_scope(f"sqlite:///{(data / 'triage.db').resolve()}") as session:
         stored = session.scalars(select(Message).order_by(Message.id)).all()
         assert len(stored) == 3 and stored[0].subject == "Geld fehlt" and stored[0].raw.startswith(b"From:")
-        assert "Ihr Antrag ist eingegangen" in stored[0].text  # everything stored, the new part classified
+        assert "Ihr Antrag ist eingegangen" not in stored[0].text  # the new part is what was classified
+        assert b"Ihr Antrag ist eingegangen" in stored[0].raw  # and everything is kept
         assert stored[2].text.startswith("[Quarantäne]") and stored[2].needs_review
         reasons = session.scalars(select(AuditEntry.action)).all()
         assert "mail.quarantaene" in reasons

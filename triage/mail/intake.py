@@ -64,7 +64,9 @@ def store_mail(session: Session, engine: Engine, raw: bytes, *, actor: str = "im
             record(session, actor, "mail.quarantaene", message.id, reason=reason)
         return message, created, True
     result = engine.classify(text, mail.subject, CHANNEL).as_dict()
-    message, created = store_message(session, engine.taxonomy, text=mail.text, subject=mail.subject, result=result,
+    # the stored text is the part that was classified, so evidence offsets fit it; the raw
+    # original (quotes, signature, attachments) is kept beside it
+    message, created = store_message(session, engine.taxonomy, text=text, subject=mail.subject, result=result,
                                      channel=CHANNEL, received_at=_received(mail), raw=raw, idempotency_key=key,
                                      actor=actor, source=source)
     return message, created, False

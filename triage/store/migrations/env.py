@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import triage.store.mailbox_state  # noqa: F401  (its tables belong to the same metadata)
 from triage.store.tables import Base
 
 config = context.config

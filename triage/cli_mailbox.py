@@ -1,0 +1,139 @@
+"""`triage mailbox`: tag an IMAP folder once (`run-once`) or keep watching it (`watch`).
+
+Thin commands: they read options and the environment, build an `ImapMailbox` and a `Tagger`
+and print one line. The password comes only from TRIAGE_IMAP_PASSWORD (never an option, never
+printed). Registered by the main app with `app.add_typer(mailbox_app, name="mailbox")`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import TriageError, ValidationError
+
+__all__ = ["mailbox_app"]
+
+mailbox_app = typer.Typer(help="IMAP-Postfach: neue E-Mails klassifizieren, zur Prüfung speichern und "
+                               "mit Schlagwörtern (KRM_…) versehen.", no_args_is_help=True)
+
+PASSWORD_ENV = "TRIAGE_IMAP_PASSWORD"
+EXIT_ERROR = 1
+
+
+class Security(StrEnum):
+    tls = "tls"
+    starttls = "starttls"
+    none = "none"
+
+
+Host = Annotated[str, typer.Option("--host", envvar="TRIAGE_IMAP_HOST", help="IMAP-Server")]
+Port = Annotated[int | None, typer.Option("--port", envvar="TRIAGE_IMAP_PORT",
+                                          help="Port (Standard: 993 bei tls, sonst 143)")]
+User = Annotated[str, typer.Option("--user", envvar="TRIAGE_IMAP_USER", help="Benutzername des Postfachs")]
+Folder = Annotated[str, typer.Option("--folder", help="überwachter Ordner")]
+SecurityOpt = Annotated[Security, typer.Option("--security", help="tls, starttls oder none (nur für Tests)")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Datenordner (Standard: TRIAGE_DATA_DIR oder ./data)")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy-URL (Standard: SQLite)")]
+Prefix = Annotated[str, typer.Option("--prefix", help="Präfix der Schlagwörter")]
+Since = Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"],
+                                                help="beim ersten Start nur E-Mails ab diesem Tag")]
+UnitFolders = Annotated[list[str] | None, typer.Option(
+    "--unit-folder", help="ORDNER=STELLE: in diesen Ordner verschobene E-Mails gelten als umgeleitet (mehrfach)")]
+ModelVersion = Annotated[str | None, typer.Option("--model-version", help="Modellversion (Standard: aktive)")]
+
+
+def _unit_folders(pairs: list[str] | None) -> dict[str, str]:
+    folders = {}
+    for pair in pairs or []:
+        folder, sep, unit = pair.rpartition("=")
+        if not sep or not folder or not unit:
+            raise ValidationError("V001", field="--unit-folder", reason=f"{pair!r}: erwartet ORDNER=STELLE")
+        folders[folder] = unit
+    return folders
+
+
+def _tagger(host: str, port: int | None, user: str, folder: str, security: Security, data_dir: Path | None,
+            database_url: str | None, prefix: str, since: datetime | None, unit_folders: list[str] | None,
+            model_version: str | None, **options):
+    from .classify.engine import Engine
+    from .config import get_settings
+    from .mail.imap import ImapMailbox
+    from .mail.tagger import Tagger
+    from .registry import Registry
+    from .store.db import database_url as make_url
+    from .store.db import migrate
+
+    folders = _unit_folders(unit_folders)
+    settings = get_settings()
+    url = make_url(data_dir or settings.data_dir, database_url or settings.database_url)
+    mailbox = ImapMailbox(host, user, os.environ.get(PASSWORD_ENV, ""), port=port, security=security.value)
+    if security is Security.none and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"Warnung: Verbindung zu {host} ohne Verschlüsselung", err=True)
+    engine = Engine.from_registry(Registry(settings.models_dir, settings.registry_key_path), model_version)
+    migrate(url)
+    return Tagger(mailbox, engine, url, folder, prefix=prefix, since=since.date() if since else None,
+                  unit_folders=folders, **options), mailbox
+
+
+@mailbox_app.command("run-once")
+def run_once(
+    host: Host, user: User, port: Port = None, folder: Folder = "INBOX", security: SecurityOpt = Security.tls,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = "KRM_", since: Since = None,
+    unit_folder: UnitFolders = None, model_version: ModelVersion = None,
+    sync: Annotated[bool, typer.Option(help="auch Korrekturen abgleichen (Schlagwörter, verschobene E-Mails)")] = True,
+) -> None:
+    """Verarbeitet alle neuen E-Mails des Ordners einmal und beendet sich.
+
+    Beispiel: TRIAGE_IMAP_PASSWORD=… triage mailbox run-once --host imap.jobcenter.example --user krm
+    """
+    try:
+        tagger, mailbox = _tagger(host, port, user, folder, security, data_dir, database_url, prefix, since,
+                                  unit_folder, model_version)
+        try:
+            report = tagger.run_once()
+            if sync:
+                report += tagger.sync_corrections()
+        finally:
+            mailbox.close()
+    except TriageError as exc:
+        typer.echo(f"Fehler: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    typer.echo(report.summary())
+
+
+@mailbox_app.command()
+def watch(
+    host: Host, user: User, port: Port = None, folder: Folder = "INBOX", security: SecurityOpt = Security.tls,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = "KRM_", since: Since = None,
+    unit_folder: UnitFolders = None, model_version: ModelVersion = None,
+    idle_seconds: Annotated[float, typer.Option(help="höchstens so lange auf neue Post warten (IDLE)")] = 300.0,
+    sync_seconds: Annotated[float, typer.Option(help="Korrekturen alle … Sekunden abgleichen")] = 300.0,
+) -> None:
+    """Überwacht den Ordner (IDLE, sonst Abfrage) bis Strg+C; Verbindungsabbrüche werden mit wachsender Pause
+    wiederholt.
+
+    Beispiel: TRIAGE_IMAP_PASSWORD=… triage mailbox watch --host imap.jobcenter.example --user krm \\
+              --unit-folder Ombudsstelle=ombudsstelle
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        tagger, mailbox = _tagger(host, port, user, folder, security, data_dir, database_url, prefix, since,
+                                  unit_folder, model_version, idle_timeout=idle_seconds, sync_every=sync_seconds)
+        typer.echo(f"Überwache {mailbox.name}/{folder} (Strg+C beendet)", err=True)
+        try:
+            report = tagger.watch()
+        except KeyboardInterrupt:
+            report = None
+        finally:
+            mailbox.close()
+    except TriageError as exc:
+        typer.echo(f"Fehler: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    typer.echo(report.summary() if report else "Beendet.")
