@@ -25,3 +25,17 @@ def test_compiled_heads_equal_sklearn_on_the_corpus_model(corpus_engine, analyze
     x_fast = fast.transform({"words": [a.words for a in analyses], "chars": [a.chars for a in analyses]})
     for name, pipeline in model.heads_.items():
         np.testing.assert_allclose(heads[name].predict_proba(x_fast), pipeline.predict_proba(x), atol=1e-6)
+
+
+def test_compiled_sgd_heads_equal_sklearn(analyzer, taxonomy):
+    from tests.conftest import TINY
+    from training.corpus import read_examples
+    from triage.classify.model import TriageModel
+
+    examples = list(read_examples(TINY, taxonomy))
+    analyses = [analyzer.analyse(e.text) for e in examples]
+    model = TriageModel(folds=2, large=10).fit(analyses, [e.labels for e in examples], taxonomy)  # large mode
+    fast, heads = model._compiled()
+    x = model.vectoriser_.transform(frame(analyses))
+    for name, pipeline in model.heads_.items():
+        np.testing.assert_allclose(heads[name].predict_proba(x), pipeline.predict_proba(x), atol=1e-6)

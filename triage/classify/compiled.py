@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.special import expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
@@ -55,7 +56,9 @@ def _linear(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool
         offset = np.array([c.b_ for c in calibrated.calibrators], dtype=float)
         return estimator.coef_, estimator.intercept_, slope, offset, True
     outputs = inner.coef_.shape[0]
-    return inner.coef_, inner.intercept_, -np.ones(outputs), np.zeros(outputs), False
+    # logistic regression: p = expit(score) (softmax when multinomial); SGD with log loss: one
+    # expit per class, normalised over classes as scikit-learn does
+    return inner.coef_, inner.intercept_, -np.ones(outputs), np.zeros(outputs), isinstance(inner, SGDClassifier)
 
 
 def _binary_column(estimator, n_features: int) -> tuple[np.ndarray, float, float, float]:

@@ -80,12 +80,14 @@ class TriageModel:
 
     def _fit_heads(self, x, targets: dict[str, np.ndarray]) -> None:
         # Large training sets (tens of thousands of reviewed messages) need fewer folds for a
-        # stable threshold estimate, and fitting time grows with both: 2 and 2 there.
+        # stable threshold estimate, and calibrated SVMs would take far too long there: 2 folds
+        # and logistic loss by SGD (probabilistic without calibration folds) for those.
         large = x.shape[0] >= self.large
-        folds, calibration_folds = (2, 2) if large else (self.folds, 3)
+        folds = 2 if large else self.folds
+        family = "sgd" if large and self.family == "svm" else self.family
         for head, y in targets.items():
             multilabel = head == "concerns"
-            clf = make_classifier(self.family, multilabel=multilabel, seed=self.seed, c=self.c, cv=calibration_folds)
+            clf = make_classifier(family, multilabel=multilabel, seed=self.seed, c=self.c)
             if multilabel:
                 cv = KFold(folds, shuffle=True, random_state=self.seed)
             else:
