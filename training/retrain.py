@@ -186,7 +186,7 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
         if name == GATE_SET or len(eval_sets) == 1:
             reasons += [f"{name}: {r}" for r in gate(metrics[name]["candidate"], metrics[name]["service"], tolerance)]
     details["label_doubts"] = _label_doubts(model, training)
-    details["label_shift"] = _label_shift([r.example for r in train_reviewed], taxonomy)
+    details["label_shift"] = _label_shift(reviewed, previous, taxonomy)
     counts = {"corpus_and_reviews": len(training), "reviewed": len(reviewed), "held_out": len(holdout),
               "reviews_until": last_review}
     if dry_run:
@@ -202,10 +202,16 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     return RetrainRun("befördert", "alle Schwellen gehalten", service_version, version, metrics, counts, details)
 
 
-def _label_shift(reviewed: list[Example], taxonomy: Taxonomy) -> dict:
-    """Share of each area among the reviewed messages (what staff saw this time)."""
+def _label_shift(reviewed: list[Reviewed], previous: int, taxonomy: Taxonomy) -> dict:
+    """Share of each area among the reviews before the last run and among those since."""
     from collections import Counter
 
-    areas = Counter(taxonomy.area_of(e.labels["concerns"][0]) for e in reviewed)
-    total = sum(areas.values()) or 1
-    return {area: round(n / total, 3) for area, n in areas.most_common()}
+    def shares(items: list[Reviewed]) -> Counter:
+        counts = Counter(taxonomy.area_of(r.example.labels["concerns"][0]) for r in items)
+        total = sum(counts.values()) or 1
+        return Counter({area: round(n / total, 3) for area, n in counts.items()})
+
+    before = shares([r for r in reviewed if r.review_id <= previous])
+    since = shares([r for r in reviewed if r.review_id > previous])
+    return {area: {"bisher": before.get(area, 0.0), "neu": since.get(area, 0.0)}
+            for area in taxonomy.areas if before.get(area) or since.get(area)}
