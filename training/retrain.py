@@ -38,6 +38,7 @@ __all__ = ["retrain", "RetrainRun", "reviewed_examples", "dedupe", "gate", "REGR
 
 REGRESSION = Path(__file__).parent / "regression"
 MIN_HOLDOUT = 5
+MAX_HOLDOUT = 2000  # enough to measure a change; the rest is worth more as training data
 GATE_SET = "alle Bewertungsdaten"
 HEADLINE = ("exist_recall", "area_macro_f1", "first_topic_accuracy", "routing_accuracy")
 
@@ -113,9 +114,8 @@ def gate(candidate: dict, service: dict, tolerance: float) -> list[str]:
     return reasons
 
 
-def _score(engine: Engine, examples: list[Example], taxonomy: Taxonomy) -> tuple[dict, list]:
-    results = list(engine.classify_many(Message(e.text, e.subject, e.channel, e.id) for e in examples))
-    return evaluate(results, [e.labels for e in examples], taxonomy), results
+def _classify(engine: Engine, examples: list[Example]) -> list:
+    return list(engine.classify_many(Message(e.text, e.subject, e.channel, e.id) for e in examples))
 
 
 def _disagreements(examples, candidate_results, service_results, limit: int = 20) -> list[dict]:
@@ -161,7 +161,7 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     previous = max((v.manifest.get("reviews_until", 0) for v in registry.versions()), default=0)
     if not force and last_review <= previous:
         return RetrainRun("keine neuen Prüfungen", f"keine Prüfung nach Nr. {previous}", service_version)
-    held = max(round(holdout_share * len(reviewed)), min(len(reviewed), MIN_HOLDOUT))
+    held = min(max(round(holdout_share * len(reviewed)), min(len(reviewed), MIN_HOLDOUT)), MAX_HOLDOUT)
     cut = max(0, len(reviewed) - held)
     train_reviewed, holdout = reviewed[:cut], [r.example for r in reviewed[cut:]]
     training = dedupe(list(read_examples(corpus, taxonomy)), [r.example for r in train_reviewed])
@@ -174,12 +174,16 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     if regression and Path(regression).exists():
         eval_sets["Regressionsset"] = list(read_examples(regression, taxonomy))
     eval_sets = {name: examples for name, examples in eval_sets.items() if examples}
+    scored = {name: (_classify(candidate, examples), _classify(service, examples))
+              for name, examples in eval_sets.items()}
     if len(eval_sets) > 1:  # the gate reads the union: more messages, less noise than each slice alone
         eval_sets[GATE_SET] = [e for examples in list(eval_sets.values()) for e in examples]
+        scored[GATE_SET] = tuple([r for pair in list(scored.values()) for r in pair[i]] for i in (0, 1))
     metrics, details, reasons = {}, {"evaluations": {}, "disagreements": {}}, []
     for name, examples in eval_sets.items():
-        c_metrics, c_results = _score(candidate, examples, taxonomy)
-        s_metrics, s_results = _score(service, examples, taxonomy)
+        c_results, s_results = scored[name]
+        gold = [e.labels for e in examples]
+        c_metrics, s_metrics = evaluate(c_results, gold, taxonomy), evaluate(s_results, gold, taxonomy)
         metrics[name] = {"candidate": _headline(c_metrics, taxonomy), "service": _headline(s_metrics, taxonomy)}
         details["evaluations"][name] = {"candidate": c_metrics, "service": s_metrics}
         details["disagreements"][name] = _disagreements(examples, c_results, s_results)
