@@ -352,6 +352,16 @@ def _first_start(settings) -> None:
         typer.echo("Demo-Nachrichten in die Warteschlange geladen", err=True)
 
 
+def _print_secret(create, name: str, role: str, data_dir: Path | None, database_url: str | None) -> None:
+    """Create a user or token in the configured store and print only its secret on stdout."""
+    try:
+        with _store_session(_settings(data_dir, database_url)) as session:
+            secret = create(session, name, role)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(secret)
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument()],
@@ -365,12 +375,7 @@ def users_add(
     """
     from .store.users import create_user
 
-    try:
-        with _store_session(_settings(data_dir, database_url)) as session:
-            password = create_user(session, name, role)
-    except TriageError as exc:
-        raise _fail(exc) from exc
-    typer.echo(password)
+    _print_secret(create_user, name, role, data_dir, database_url)
 
 
 @tokens_app.command("create")
@@ -386,12 +391,7 @@ def tokens_create(
     """
     from .store.users import create_token
 
-    try:
-        with _store_session(_settings(data_dir, database_url)) as session:
-            token = create_token(session, name, role)
-    except TriageError as exc:
-        raise _fail(exc) from exc
-    typer.echo(token)
+    _print_secret(create_token, name, role, data_dir, database_url)
 
 
 if __name__ == "__main__":

@@ -52,25 +52,25 @@ def _token(settings, role: str) -> str:
         return create_token(session, f"test-{role}", role)
 
 
+def _client(app, settings, role: str):
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {_token(settings, role)}"
+        yield c
+
+
 @pytest.fixture
 def client(app, settings):
-    with TestClient(app) as c:
-        c.headers["Authorization"] = f"Bearer {_token(settings, 'sachbearbeitung')}"
-        yield c
+    yield from _client(app, settings, "sachbearbeitung")
 
 
 @pytest.fixture
 def ombuds_client(app, settings):
-    with TestClient(app) as c:
-        c.headers["Authorization"] = f"Bearer {_token(settings, 'ombudsstelle')}"
-        yield c
+    yield from _client(app, settings, "ombudsstelle")
 
 
 @pytest.fixture
 def admin_client(app, settings):
-    with TestClient(app) as c:
-        c.headers["Authorization"] = f"Bearer {_token(settings, 'admin')}"
-        yield c
+    yield from _client(app, settings, "admin")
 
 
 @pytest.fixture

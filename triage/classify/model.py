@@ -65,8 +65,8 @@ class TriageModel:
         if len(analyses) != len(labels) or len(analyses) < 2 * self.folds:
             raise DataError("D002", where="Training", reason=f"zu wenige Beispiele ({len(analyses)})")
         self.taxonomy_ = taxonomy
-        self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit).fit(frame(analyses))
-        x = self.vectoriser_.transform(frame(analyses))
+        self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit)
+        x = self.vectoriser_.fit_transform(frame(analyses))  # one pass over the texts, not two
         targets = self._targets(labels, taxonomy)
         self.heads_, self.classes_, self.oof_ = {}, {}, {}
         with warnings.catch_warnings():
