@@ -56,6 +56,7 @@ def fill(db_url: str, n: int, examples, taxonomy) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reviews", type=int, default=50_000)
+    parser.add_argument("--dry-run", action="store_true", help="score only; by default the candidate is stored")
     args = parser.parse_args()
     taxonomy = default_taxonomy()
     examples = list(read_examples(DEFAULT_CORPUS, taxonomy))
@@ -69,7 +70,7 @@ def main() -> None:
         migrate(db_url)
         fill(db_url, args.reviews, examples, taxonomy)
         start = time.perf_counter()
-        run = retrain(db_url, registry, taxonomy, dry_run=True)
+        run = retrain(db_url, registry, taxonomy, dry_run=args.dry_run)
         seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"reviews": args.reviews, "training_examples": run.counts["corpus_and_reviews"],
