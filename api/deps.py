@@ -15,7 +15,8 @@ from triage.store.users import Principal, principal_for_token
 from .state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain function dependency would cost every request a hop through the threadpool
     return request.app.state.triage
 
 
@@ -34,30 +35,31 @@ TOKEN_CACHE_SECONDS = 30.0
 _token_cache: dict[str, tuple[float, Principal | None]] = {}
 
 
-def _cached_token(session: Session, token: str) -> Principal | None:
+def _cached_token(db_url: str, token: str) -> Principal | None:
     """Token look-ups are cached briefly in the process: machines call often, and a revoked
-    token stops working within TOKEN_CACHE_SECONDS."""
+    token stops working within TOKEN_CACHE_SECONDS. Only a miss touches the database."""
     now = time.monotonic()
     hit = _token_cache.get(token)
     if hit and now - hit[0] < TOKEN_CACHE_SECONDS:
         return hit[1]
-    principal = principal_for_token(session, token)
+    with session_scope(db_url) as session:
+        principal = principal_for_token(session, token)
     if len(_token_cache) > 10_000:
         _token_cache.clear()
     _token_cache[token] = (now, principal)
     return principal
 
 
-def principal_of(request: Request, session: Session) -> Principal | None:
+def principal_of(request: Request, db_url: str) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return _cached_token(session, header[7:].strip())
+        return _cached_token(db_url, header[7:].strip())
     user = request.session.get("user") if "session" in request.scope else None
     return Principal(user["name"], user["role"]) if user else None
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
-    principal = principal_of(request, session)
+async def current_principal(request: Request, state: StateDep) -> Principal:
+    principal = principal_of(request, state.db_url)
     if principal is None:
         raise HTTPException(401, "Anmeldung erforderlich: Bearer-Token oder Sitzung",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -67,7 +69,7 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def require_admin(user: CurrentUser) -> Principal:
+async def require_admin(user: CurrentUser) -> Principal:
     if user.role != "admin":
         raise HTTPException(403, "Nur für die Rolle admin")
     return user

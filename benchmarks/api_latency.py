@@ -79,12 +79,13 @@ def load_wrk(url: str, token: str, texts: list[str], clients: int, seconds: floa
     out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          env=env, capture_output=True, text=True, check=True).stdout
     os.unlink(bodies.name)
-    percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
+    percentile = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
             "errors": int(errors.group(1)) if errors else 0,
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": _ms(percentile["50"]), "p99_ms": _ms(percentile["99"]), "load_generator": "wrk"}
+            "p50_ms": _ms(percentile["50"]), "p75_ms": _ms(percentile["75"]), "p90_ms": _ms(percentile["90"]),
+            "p99_ms": _ms(percentile["99"]), "load_generator": "wrk"}
 
 
 def fill_queue(db_url: str, n: int, examples) -> None:

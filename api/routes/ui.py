@@ -39,8 +39,8 @@ def error_page(request: Request, exc: HTTPException) -> Response | None:
     return _page(request, "error.html", status_code=exc.status_code, detail=exc.detail)
 
 
-def _user(request: Request, session) -> Principal:
-    principal = principal_of(request, session)
+def _user(request: Request, state) -> Principal:
+    principal = principal_of(request, state.db_url)
     if principal is None:
         raise HTTPException(401, "Bitte anmelden")
     return principal
@@ -73,7 +73,7 @@ def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
 
 def _queue(request: Request, session, state, unit: str | None, urgency: str | None, status: str | None,
            pruefen: bool, order: str, seite: int, title: str) -> HTMLResponse:
-    user = _user(request, session)
+    user = _user(request, state)
     unit = unit_scope(user, state.taxonomy.crisis_unit) or unit
     filters = Filters(status=status or None, unit=unit or None, urgency=urgency or None,
                       needs_review=True if pruefen else None, open_only=not status)
@@ -107,7 +107,7 @@ def ombudsstelle(request: Request, session: SessionDep, state: StateDep, urgency
 
 @router.get("/nachrichten/{message_id}")
 def show(request: Request, message_id: int, session: SessionDep, state: StateDep) -> HTMLResponse:
-    user = _user(request, session)
+    user = _user(request, state)
     message = get_message(session, message_id)
     scope = unit_scope(user, state.taxonomy.crisis_unit)
     if scope and message.unit != scope:
@@ -121,7 +121,7 @@ def show(request: Request, message_id: int, session: SessionDep, state: StateDep
 
 @router.post("/nachrichten/{message_id}/pruefen")
 async def review(request: Request, message_id: int, session: SessionDep, state: StateDep) -> Response:
-    user = _user(request, session)
+    user = _user(request, state)
     form = await request.form()
     check_csrf(request, form.get("csrf"))
     action = form.get("action", "accept")
