@@ -2,6 +2,7 @@
 time touches the database or the model; `create_app` builds everything from settings."""
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -58,6 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engines.get()
         except TriageError as exc:
             engines.last_error = str(exc)
+        # the loaded model is long-lived: keep it out of the garbage collector's full passes,
+        # which would otherwise walk its vocabularies and stall requests now and then
+        gc.collect()
+        gc.freeze()
         yield
         batcher.close()
 

@@ -2,6 +2,7 @@
 which is swapped for a newly activated model version without restart or dropped requests."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class EngineHolder:
         try:
             engine = Engine.from_registry(self.registry, version).warm_up()
             self._engine = engine  # one reference assignment: atomic for readers
+            gc.collect()
+            gc.freeze()  # as at start-up: the new model stays out of full collections
             self.last_error = None
         except TriageError as exc:
             self.last_error = str(exc)

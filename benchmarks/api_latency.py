@@ -145,10 +145,14 @@ def main() -> None:
         try:
             wait_for_port(port, timeout=120, proc=server)
             url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
+            for _ in range(100):  # every worker loads the model before it answers
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=30).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
                 time.sleep(0.5)
+            time.sleep(3)
             texts = [e.text for e in examples]
             random.Random(7).shuffle(texts)
             if shutil.which("wrk"):

@@ -307,8 +307,6 @@ def serve(
     """
     import os
 
-    import uvicorn
-
     settings = _settings(data_dir, database_url)
     if data_dir is not None:
         os.environ["TRIAGE_DATA_DIR"] = str(data_dir)
@@ -321,7 +319,9 @@ def serve(
         raise _fail(exc) from exc
     host, port = host or settings.host, port or settings.port
     typer.echo(f"KRM-Triage läuft auf http://{host}:{port}/ (Strg+C beendet)", err=True)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    from api.server import run
+
+    run(host, port, workers)
 
 
 def _first_start(settings) -> None:
