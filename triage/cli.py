@@ -47,9 +47,14 @@ def _registry():
 
 
 def _engine(version: str | None):
+    import gc
+
     from .classify.engine import Engine
 
-    return Engine.from_registry(_registry(), version)
+    engine = Engine.from_registry(_registry(), version)
+    gc.collect()
+    gc.freeze()  # the model lives as long as the command: keep it out of full collections
+    return engine
 
 
 def _read_text(path: Path) -> str:
