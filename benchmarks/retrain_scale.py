@@ -31,7 +31,7 @@ def fill(db_url: str, n: int, examples, taxonomy) -> None:
     rng = random.Random(5)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     sentences = [s for e in examples for s in e.text.split(". ") if len(s) > 40]
-    messages, reviews = [], []
+    messages = []
     for i in range(n):
         e = examples[i % len(examples)]
         labels = e.labels
@@ -39,7 +39,8 @@ def fill(db_url: str, n: int, examples, taxonomy) -> None:
                          "text": f"{e.text}\n{rng.choice(sentences)}.", "received_at": start + timedelta(minutes=i),
                          "created_at": start, "concerns": labels["concerns"],
                          "area": taxonomy.area_of(labels["concerns"][0]), "art": labels["art"],
-                         "urgency": labels["urgency"], "urgency_rank": taxonomy.values("urgency").index(labels["urgency"]),
+                         "urgency": labels["urgency"],
+                         "urgency_rank": taxonomy.values("urgency").index(labels["urgency"]),
                          "absender": labels["absender"], "unit": labels["routing"], "language": labels["language"],
                          "needs_review": False, "confidence": 0.9, "reviewed": True})
     engine = get_engine(db_url)
