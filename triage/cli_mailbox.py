@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tomllib
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -32,12 +33,15 @@ class Security(StrEnum):
     none = "none"
 
 
-Host = Annotated[str, typer.Option("--host", envvar="TRIAGE_IMAP_HOST", help="IMAP-Server")]
+Host = Annotated[str | None, typer.Option("--host", envvar="TRIAGE_IMAP_HOST", help="IMAP-Server")]
 Port = Annotated[int | None, typer.Option("--port", envvar="TRIAGE_IMAP_PORT",
                                           help="Port (Standard: 993 bei tls, sonst 143)")]
-User = Annotated[str, typer.Option("--user", envvar="TRIAGE_IMAP_USER", help="Benutzername des Postfachs")]
-Folder = Annotated[str, typer.Option("--folder", help="überwachter Ordner")]
-SecurityOpt = Annotated[Security, typer.Option("--security", help="tls, starttls oder none (nur für Tests)")]
+User = Annotated[str | None, typer.Option("--user", envvar="TRIAGE_IMAP_USER", help="Benutzername des Postfachs")]
+Folder = Annotated[str | None, typer.Option("--folder", help="überwachter Ordner (Standard INBOX)")]
+SecurityOpt = Annotated[Security | None, typer.Option("--security", help="tls (Standard), starttls oder none")]
+Config = Annotated[Path | None, typer.Option("--config", envvar="TRIAGE_IMAP_CONFIG",
+                                            help="TOML-Datei mit [imap] host, port, user, password, folder, "
+                                                 "security, prefix und [imap.unit_folders]")]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Datenordner (Standard: TRIAGE_DATA_DIR oder ./data)")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy-URL (Standard: SQLite)")]
 Prefix = Annotated[str, typer.Option("--prefix", help="Präfix der Schlagwörter")]
@@ -58,9 +62,31 @@ def _unit_folders(pairs: list[str] | None) -> dict[str, str]:
     return folders
 
 
+def _configured(config: Path | None, **given) -> dict:
+    """Command line and environment first, then the configuration file's [imap] table, then
+    defaults. The password comes only from TRIAGE_IMAP_PASSWORD or the file, never an argument."""
+    table: dict = {}
+    if config is not None:
+        try:
+            table = tomllib.loads(config.read_text(encoding="utf-8")).get("imap", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValidationError("V001", field="--config", reason=f"{config}: {exc}") from exc
+    merged = {key: value if value is not None else table.get(key) for key, value in given.items()}
+    for key, missing in (("host", "IMAP-Server (--host)"), ("user", "Benutzername (--user)")):
+        if not merged.get(key):
+            raise ValidationError("V001", field=key, reason=f"{missing} fehlt, auch in TRIAGE_IMAP_* und --config")
+    merged["folder"] = merged.get("folder") or "INBOX"
+    merged["security"] = Security(merged.get("security") or "tls")
+    merged["prefix"] = merged.get("prefix") or "KRM_"
+    merged["password"] = os.environ.get(PASSWORD_ENV) or table.get("password", "")
+    merged["unit_folders"] = [f"{k}={v}" for k, v in table.get("unit_folders", {}).items()] + list(
+        merged.get("unit_folders") or [])
+    return merged
+
+
 def _tagger(host: str, port: int | None, user: str, folder: str, security: Security, data_dir: Path | None,
             database_url: str | None, prefix: str, since: datetime | None, unit_folders: list[str] | None,
-            model_version: str | None, **options):
+            model_version: str | None, password: str = "", **options):
     from .classify.engine import Engine
     from .config import get_settings
     from .mail.imap import ImapMailbox
@@ -72,7 +98,7 @@ def _tagger(host: str, port: int | None, user: str, folder: str, security: Secur
     folders = _unit_folders(unit_folders)
     settings = get_settings()
     url = make_url(data_dir or settings.data_dir, database_url or settings.database_url)
-    mailbox = ImapMailbox(host, user, os.environ.get(PASSWORD_ENV, ""), port=port, security=security.value)
+    mailbox = ImapMailbox(host, user, password, port=port, security=security.value)
     if security is Security.none and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"Warnung: Verbindung zu {host} ohne Verschlüsselung", err=True)
     engine = Engine.from_registry(Registry(settings.models_dir, settings.registry_key_path), model_version)
@@ -83,9 +109,9 @@ def _tagger(host: str, port: int | None, user: str, folder: str, security: Secur
 
 @mailbox_app.command("run-once")
 def run_once(
-    host: Host, user: User, port: Port = None, folder: Folder = "INBOX", security: SecurityOpt = Security.tls,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = "KRM_", since: Since = None,
-    unit_folder: UnitFolders = None, model_version: ModelVersion = None,
+    host: Host = None, user: User = None, port: Port = None, folder: Folder = None, security: SecurityOpt = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = None, since: Since = None,
+    unit_folder: UnitFolders = None, model_version: ModelVersion = None, config: Config = None,
     sync: Annotated[bool, typer.Option(help="auch Korrekturen abgleichen (Schlagwörter, verschobene E-Mails)")] = True,
 ) -> None:
     """Verarbeitet alle neuen E-Mails des Ordners einmal und beendet sich.
@@ -93,8 +119,11 @@ def run_once(
     Beispiel: TRIAGE_IMAP_PASSWORD=… triage mailbox run-once --host imap.jobcenter.example --user krm
     """
     try:
-        tagger, mailbox = _tagger(host, port, user, folder, security, data_dir, database_url, prefix, since,
-                                  unit_folder, model_version)
+        c = _configured(config, host=host, port=port, user=user, folder=folder, security=security, prefix=prefix,
+                        unit_folders=unit_folder)
+        tagger, mailbox = _tagger(c["host"], c["port"], c["user"], c["folder"], c["security"], data_dir,
+                                  database_url, c["prefix"], since, c["unit_folders"], model_version,
+                                  password=c["password"])
         try:
             report = tagger.run_once()
             if sync:
@@ -109,9 +138,9 @@ def run_once(
 
 @mailbox_app.command()
 def watch(
-    host: Host, user: User, port: Port = None, folder: Folder = "INBOX", security: SecurityOpt = Security.tls,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = "KRM_", since: Since = None,
-    unit_folder: UnitFolders = None, model_version: ModelVersion = None,
+    host: Host = None, user: User = None, port: Port = None, folder: Folder = None, security: SecurityOpt = None,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = None, since: Since = None,
+    unit_folder: UnitFolders = None, model_version: ModelVersion = None, config: Config = None,
     idle_seconds: Annotated[float, typer.Option(help="höchstens so lange auf neue Post warten (IDLE)")] = 300.0,
     sync_seconds: Annotated[float, typer.Option(help="Korrekturen alle … Sekunden abgleichen")] = 300.0,
 ) -> None:
@@ -124,9 +153,12 @@ def watch(
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        tagger, mailbox = _tagger(host, port, user, folder, security, data_dir, database_url, prefix, since,
-                                  unit_folder, model_version, idle_timeout=idle_seconds, sync_every=sync_seconds)
-        typer.echo(f"Überwache {mailbox.name}/{folder} (Strg+C beendet)", err=True)
+        c = _configured(config, host=host, port=port, user=user, folder=folder, security=security, prefix=prefix,
+                        unit_folders=unit_folder)
+        tagger, mailbox = _tagger(c["host"], c["port"], c["user"], c["folder"], c["security"], data_dir,
+                                  database_url, c["prefix"], since, c["unit_folders"], model_version,
+                                  password=c["password"], idle_timeout=idle_seconds, sync_every=sync_seconds)
+        typer.echo(f"Überwache {mailbox.name}/{c['folder']} (Strg+C beendet)", err=True)
         try:
             report = tagger.watch()
         except KeyboardInterrupt:

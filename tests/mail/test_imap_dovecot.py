@@ -290,3 +290,17 @@ def test_imap_cli_needs_password_from_environment(cli_env, monkeypatch, tmp_path
     assert result.exit_code == 1
     assert "M206" in result.output and "TRIAGE_IMAP_PASSWORD" in result.output
     assert "--password" not in CliRunner().invoke(mailbox_app, ["run-once", "--help"]).output
+
+
+def test_imap_cli_reads_a_configuration_file(cli_env, monkeypatch, dovecot, folder, tmp_path) -> None:
+    for name in ("TRIAGE_IMAP_HOST", "TRIAGE_IMAP_PORT", "TRIAGE_IMAP_USER", "TRIAGE_IMAP_PASSWORD"):
+        monkeypatch.delenv(name)
+    config = tmp_path / "postfach.toml"
+    config.write_text(f'[imap]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nuser = "{dovecot.user}"\n'
+                      f'password = "{dovecot.password}"\nfolder = "{folder}"\nsecurity = "none"\n', encoding="utf-8")
+    append(dovecot, folder, mail(0))
+    result = CliRunner().invoke(mailbox_app, ["run-once", "--config", str(config), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 neue E-Mails") and dovecot.password not in result.output
+    missing = CliRunner().invoke(mailbox_app, ["run-once", "--data-dir", str(tmp_path / "d")])
+    assert missing.exit_code == 1 and "IMAP-Server (--host) fehlt" in missing.output
