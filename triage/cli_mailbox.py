@@ -50,6 +50,7 @@ Since = Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"],
 UnitFolders = Annotated[list[str] | None, typer.Option(
     "--unit-folder", help="ORDNER=STELLE: in diesen Ordner verschobene E-Mails gelten als umgeleitet (mehrfach)")]
 ModelVersion = Annotated[str | None, typer.Option("--model-version", help="Modellversion (Standard: aktive)")]
+CopyToUnits = Annotated[bool, typer.Option("--copy-to-units", help="zusätzlich in einen Ordner je Stelle kopieren")]
 
 
 def _unit_folders(pairs: list[str] | None) -> dict[str, str]:
@@ -112,6 +113,7 @@ def run_once(
     host: Host = None, user: User = None, port: Port = None, folder: Folder = None, security: SecurityOpt = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = None, since: Since = None,
     unit_folder: UnitFolders = None, model_version: ModelVersion = None, config: Config = None,
+    copy_to_units: CopyToUnits = False,
     sync: Annotated[bool, typer.Option(help="auch Korrekturen abgleichen (Schlagwörter, verschobene E-Mails)")] = True,
 ) -> None:
     """Verarbeitet alle neuen E-Mails des Ordners einmal und beendet sich.
@@ -123,7 +125,7 @@ def run_once(
                         unit_folders=unit_folder)
         tagger, mailbox = _tagger(c["host"], c["port"], c["user"], c["folder"], c["security"], data_dir,
                                   database_url, c["prefix"], since, c["unit_folders"], model_version,
-                                  password=c["password"])
+                                  password=c["password"], copy_to_units=copy_to_units)
         try:
             report = tagger.run_once()
             if sync:
@@ -141,6 +143,7 @@ def watch(
     host: Host = None, user: User = None, port: Port = None, folder: Folder = None, security: SecurityOpt = None,
     data_dir: DataDir = None, database_url: DatabaseUrl = None, prefix: Prefix = None, since: Since = None,
     unit_folder: UnitFolders = None, model_version: ModelVersion = None, config: Config = None,
+    copy_to_units: CopyToUnits = False,
     idle_seconds: Annotated[float, typer.Option(help="höchstens so lange auf neue Post warten (IDLE)")] = 300.0,
     sync_seconds: Annotated[float, typer.Option(help="Korrekturen alle … Sekunden abgleichen")] = 300.0,
 ) -> None:
@@ -157,7 +160,8 @@ def watch(
                         unit_folders=unit_folder)
         tagger, mailbox = _tagger(c["host"], c["port"], c["user"], c["folder"], c["security"], data_dir,
                                   database_url, c["prefix"], since, c["unit_folders"], model_version,
-                                  password=c["password"], idle_timeout=idle_seconds, sync_every=sync_seconds)
+                                  password=c["password"], idle_timeout=idle_seconds, sync_every=sync_seconds,
+                                  copy_to_units=copy_to_units)
         typer.echo(f"Überwache {mailbox.name}/{c['folder']} (Strg+C beendet)", err=True)
         try:
             report = tagger.watch()

@@ -311,3 +311,14 @@ def test_mail_imported_from_a_file_before_is_tagged_not_stored_again(box, tiny_e
     assert (report.stored, report.known, report.tagged) == (0, 1, 1)
     [message] = stored(db_url)
     assert ours(tagger.scheme, box.flags("INBOX", uid)) == expected_flags(tagger, message)
+
+
+def test_optional_copy_into_unit_folders_besides_keywords(box, tiny_engine, db_url) -> None:
+    for n in range(2):
+        box.append("INBOX", mail(n))
+    tagger = Tagger(box, tiny_engine, db_url, "INBOX", sleep=lambda s: None, copy_to_units=True)
+    report = tagger.run_once()
+    tagger.run_once()  # nothing new: no second copy
+    assert report.tagged == 2 and report.copied == 2
+    assert sum(len(f.mails) for name, f in box.folders.items() if name.startswith("KRM_an_")) == 2
+    assert len(box.folders["INBOX"].mails) == 2  # copied, never moved or deleted

@@ -116,8 +116,10 @@ class Tagger:
                  unit_folders: Mapping[str, str] | None = None, fallback_folders: Mapping[str, str] | None = None,
                  batch_size: int = 50, retries: int = 5, backoff: tuple[float, float] = (1.0, 60.0),
                  idle_timeout: float = 300.0, sync_every: float = 300.0,
-                 sleep: Callable[[float], None] = time.sleep, actor: str = "imap-tagger") -> None:
+                 sleep: Callable[[float], None] = time.sleep, actor: str = "imap-tagger",
+                 copy_to_units: bool = False) -> None:
         self.mailbox, self.engine, self.db_url, self.folder = mailbox, engine, db_url, folder
+        self.copy_to_units = copy_to_units  # also copy each mail into its unit's folder
         self.taxonomy = engine.taxonomy
         self.scheme = build_scheme(self.taxonomy, prefix)
         self.since = since
@@ -311,11 +313,18 @@ class Tagger:
         if not plans:
             return
         if not self.mailbox.supports_keywords():
-            self._copy_fallback(plans, report)
+            if not self._fallback_logged:
+                log.warning("Server erlaubt in %s keine eigenen Schlagwörter: E-Mails werden stattdessen in "
+                            "einen Ordner je Stelle kopiert (%s)", self.source_name,
+                            ", ".join(self.fallback_folders.values()))
+                self._fallback_logged = True
+            self._copy_to_unit_folders(plans, report)
             return
         current = self.mailbox.keywords([plan.uid for plan in plans])
         for plan in plans:
             report.tagged += self._set(plan.uid, plan.keywords, current.get(plan.uid, set()))
+        if self.copy_to_units:
+            self._copy_to_unit_folders(plans, report)
 
     def _set(self, uid: int, wanted: frozenset[str] | set[str], flags: set[str]) -> int:
         have = ours(self.scheme, flags)
@@ -325,11 +334,8 @@ class Tagger:
             return 1
         return 0
 
-    def _copy_fallback(self, plans: list[_Plan], report: Report) -> None:
-        if not self._fallback_logged:
-            log.warning("Server erlaubt in %s keine eigenen Schlagwörter: E-Mails werden stattdessen in einen "
-                        "Ordner je Stelle kopiert (%s)", self.source_name, ", ".join(self.fallback_folders.values()))
-            self._fallback_logged = True
+    def _copy_to_unit_folders(self, plans: list[_Plan], report: Report) -> None:
+        """Copy each mail once into its unit's folder (never move or delete the original)."""
         for plan in plans:
             if plan.copied_to is not None:
                 continue
