@@ -304,3 +304,23 @@ def test_imap_cli_reads_a_configuration_file(cli_env, monkeypatch, dovecot, fold
     assert result.stdout.startswith("1 neue E-Mails") and dovecot.password not in result.output
     missing = CliRunner().invoke(mailbox_app, ["run-once", "--data-dir", str(tmp_path / "d")])
     assert missing.exit_code == 1 and "IMAP-Server (--host) fehlt" in missing.output
+
+
+def test_imap_uidvalidity_change_rescans_without_duplicates(dovecot, folder, db_url, tiny_engine) -> None:
+    known = [mail(n) for n in range(3)]
+    append(dovecot, folder, *known)
+    first = tagger(dovecot, tiny_engine, db_url, folder)
+    assert first.run_once().stored == 3
+    first.mailbox.close()
+    with client(dovecot) as imap:  # the folder is rebuilt on the server: new UIDVALIDITY, new UIDs
+        before = imap.select_folder(folder)[b"UIDVALIDITY"]
+        imap.select_folder("INBOX")
+        imap.delete_folder(folder)
+        imap.create_folder(folder)
+        assert imap.select_folder(folder)[b"UIDVALIDITY"] != before
+    append(dovecot, folder, *known, mail(3))  # the same three mails again, and one new
+    second = tagger(dovecot, tiny_engine, db_url, folder)
+    report = second.run_once()
+    assert report.stored == 1  # only the new mail; the three known ones are recognised
+    flags = check_tags(dovecot, folder, db_url, tiny_engine)
+    assert len(flags) == 4 and len(stored(db_url)) == 4
