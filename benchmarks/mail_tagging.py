@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from itertools import cycle, islice
 from pathlib import Path
@@ -25,7 +23,7 @@ sys.path.insert(0, str(ROOT))  # for tests.services, the Dovecot helper shared w
 from imapclient import IMAPClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from tests.services import DovecotServer  # noqa: E402
+from tests.services import DovecotServer, new_dovecot  # noqa: E402
 from training.corpus import DEFAULT_CORPUS, read_examples  # noqa: E402
 from triage.classify.engine import Engine  # noqa: E402
 from triage.mail.imap import ImapMailbox  # noqa: E402
@@ -89,18 +87,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args()
-    binary = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
-    if binary is None or os.geteuid() != 0:
-        sys.exit("needs dovecot-imapd (scripts/test-deps.sh) and root, as the IMAP tests do")
-    root = Path(tempfile.mkdtemp(prefix="krm-bench-dovecot-"))
-    root.chmod(0o755)
-    server = DovecotServer(root, binary)
+    server = new_dovecot("krm-bench-dovecot-")
+    if isinstance(server, str):
+        sys.exit(server)
     try:
         server.start()
         append_s = _append(server, args.n)
         engine = Engine.from_registry()
         engine.warm_up()
-        db_url = f"sqlite:///{root / 'triage.db'}"
+        db_url = f"sqlite:///{server.root / 'triage.db'}"
         migrate(db_url)
         box = ImapMailbox(server.host, server.user, server.password, port=server.port, security="none")
         tagger = Tagger(box, engine, db_url, FOLDER, batch_size=args.batch_size)
@@ -116,7 +111,7 @@ def main() -> None:
                   "model_version": engine.version, "msg_per_s": round(args.n / seconds, 1)}
     finally:
         server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
     print(f"{args.n} mails tagged in {seconds:.1f} s ({args.n / seconds:.0f}/s): {result['tagged']} tagged, "
           f"{result['missed']} missed, {result['double']} double")
     print(json.dumps(result))

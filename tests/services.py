@@ -184,23 +184,30 @@ class DovecotServer:
             self.proc = None
 
 
+def new_dovecot(prefix: str = "krm-dovecot-") -> DovecotServer | str:
+    """A Dovecot server in a fresh temp folder (not started), or why there can be none."""
+    binary = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
+    if binary is None or not Path("/usr/lib/dovecot/imap").exists():
+        return "dovecot-imapd not installed: IMAP tests skipped; run scripts/test-deps.sh"
+    if os.geteuid() != 0:
+        return "the Dovecot server needs root (mail stored as nobody)"
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    return DovecotServer(root, binary)
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A running Dovecot with user `krm` / `secret` and plain-text IMAP on a free port."""
-    binary = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
-    if binary is None or not Path("/usr/lib/dovecot/imap").exists():
-        pytest.skip("dovecot-imapd not installed: IMAP tests skipped; run scripts/test-deps.sh")
-    if os.geteuid() != 0:
-        pytest.skip("the Dovecot fixture needs root (mail stored as nobody)")
-    root = Path(tempfile.mkdtemp(prefix="krm-dovecot-"))
-    root.chmod(0o755)
-    server = DovecotServer(root, binary)
+    server = new_dovecot()
+    if isinstance(server, str):
+        pytest.skip(server)
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
 
 
 # --- Chromium through Playwright ----------------------------------------------------------------------------------
