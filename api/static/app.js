@@ -49,4 +49,5 @@
   }
   var first = document.querySelector("a.row-link");
   if (first && !document.querySelector("[autofocus]")) { first.focus(); }
+  document.documentElement.setAttribute("data-keys", "bereit");  // shortcuts are live from here on
 })();
