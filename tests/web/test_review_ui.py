@@ -2,6 +2,18 @@
 the tree picker, the queue re-orders, and hostile mail renders inert."""
 from __future__ import annotations
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+
+def ready(page) -> None:
+    """The page's keyboard shortcuts are live (app.js marks it). On a saturated machine the
+    script was seen, rarely, not to run on a page's first load; one reload is allowed for that."""
+    try:
+        page.wait_for_selector("html[data-keys=bereit]", state="attached", timeout=15_000)
+    except PlaywrightTimeout:
+        page.reload()
+        page.wait_for_selector("html[data-keys=bereit]", state="attached", timeout=60_000)
+
 
 def test_login_page_refuses_wrong_password(browser, live_server):
     context = browser.new_context()
@@ -18,10 +30,9 @@ def test_login_page_refuses_wrong_password(browser, live_server):
 def test_accept_a_suggestion_with_the_keyboard(page, live_server):
     stored = live_server.store("Ich komme bei der Hotline seit Tagen nicht durch.", "Tastatur-Test")
     page.goto(f"{live_server.url}/nachrichten/{stored['id']}")
-    page.wait_for_selector("html[data-keys=bereit]")
-    page.locator("#inhalt").focus()  # where the skip link puts a keyboard user
-    with page.expect_navigation(url=f"{live_server.url}/"):
-        page.keyboard.press("a")
+    ready(page)
+    with page.expect_navigation(url=f"{live_server.url}/", timeout=60_000):
+        page.locator("#inhalt").press("a")  # focus where the skip link puts a keyboard user, then the key
     row = page.locator("tr", has=page.locator(f"a[href='/nachrichten/{stored['id']}']"))
     assert "✓" in row.inner_text()
 
@@ -30,7 +41,7 @@ def test_keyboard_moves_through_the_queue(page, live_server):
     live_server.store("Wo bleibt mein Bescheid?", "Erste")
     live_server.store("Der Aufzug im Haus B ist wieder kaputt.", "Zweite")
     page.goto(f"{live_server.url}/")
-    page.wait_for_selector("html[data-keys=bereit]")
+    ready(page)
     page.keyboard.press("j")
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused and focused.startswith("/nachrichten/")
@@ -50,9 +61,8 @@ def test_correct_through_the_tree_picker_and_the_queue_reorders(page, live_serve
     before = order()
     assert before.index(str(target["id"])) > before.index(str(quiet["id"]))
     page.goto(f"{live_server.url}/nachrichten/{target['id']}")
-    page.wait_for_selector("html[data-keys=bereit]")
-    page.locator("#inhalt").focus()
-    page.keyboard.press("c")
+    ready(page)
+    page.locator("#inhalt").press("c")
     assert page.evaluate("document.activeElement.id") == "picker-search"
     checked = page.locator("#picker-list input:checked")
     while checked.count():
