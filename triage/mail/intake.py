@@ -3,7 +3,7 @@ original; a mail that cannot be parsed is kept in quarantine with the reason, ne
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from ..store.messages import store_message
 from ..store.tables import Message
 from .parse import ParsedMail, parse_bytes
 
-__all__ = ["store_mail", "quarantine_result", "mail_key"]
+__all__ = ["store_mail", "quarantine_result", "mail_key", "received_at"]
 
 CHANNEL = "E-Mail"
 
@@ -36,14 +36,18 @@ def quarantine_result(engine: Engine, reason: str) -> dict:
             "model_version": engine.version}
 
 
-def _received(mail: ParsedMail) -> datetime:
+def received_at(mail: ParsedMail | None) -> datetime:
+    """When the mail arrived, from its Date header; now when the header is missing, unreadable
+    or more than a day in the future."""
+    now = datetime.now(UTC)
     try:
-        when = parsedate_to_datetime(mail.date) if mail.date else None
+        when = parsedate_to_datetime(mail.date) if mail and mail.date else None
     except (TypeError, ValueError, IndexError):
         when = None
     if when is None:
-        return datetime.now(UTC)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return now
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return now if when > now + timedelta(days=1) else when
 
 
 def store_mail(session: Session, engine: Engine, raw: bytes, *, actor: str = "import",
@@ -67,6 +71,6 @@ def store_mail(session: Session, engine: Engine, raw: bytes, *, actor: str = "im
     # the stored text is the part that was classified, so evidence offsets fit it; the raw
     # original (quotes, signature, attachments) is kept beside it
     message, created = store_message(session, engine.taxonomy, text=text, subject=mail.subject, result=result,
-                                     channel=CHANNEL, received_at=_received(mail), raw=raw, idempotency_key=key,
+                                     channel=CHANNEL, received_at=received_at(mail), raw=raw, idempotency_key=key,
                                      actor=actor, source=source)
     return message, created, False

@@ -25,8 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import date
 
 from sqlalchemy import select
 
@@ -39,7 +38,7 @@ from ..store.mailbox_state import MailboxMessage, at_location, find_known, get_s
 from ..store.messages import review_message, store_message
 from ..store.tables import Message
 from .imap import Mailbox, chunks
-from .intake import mail_key, quarantine_result
+from .intake import mail_key, quarantine_result, received_at
 from .keywords import DEFAULT_PREFIX, build_scheme, keywords_for, ours, unit_from_keywords
 from .parse import ParsedMail, parse_bytes
 
@@ -89,18 +88,6 @@ class _Plan:
 def idempotency_key(mailbox: str, uidvalidity: int, uid: int) -> str:
     key = f"imap:{mailbox}:{uidvalidity}:{uid}"
     return key if len(key) <= 200 else "imap:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _received(mail: ParsedMail | None) -> datetime:
-    now = datetime.now(UTC)
-    try:
-        when = parsedate_to_datetime(mail.date) if mail and mail.date else None
-    except (TypeError, ValueError, IndexError):
-        when = None
-    if when is None:
-        return now
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return now if when > now + timedelta(days=1) else when
 
 
 def _labels_of(message: Message) -> dict:
@@ -284,7 +271,7 @@ class Tagger:
                text: str, quarantined: bool = False) -> MailboxMessage:
         message, _created = store_message(
             session, self.taxonomy, text=text, result=result, channel=CHANNEL,
-            subject=mail.subject if mail else "", received_at=_received(mail), raw=raw,
+            subject=mail.subject if mail else "", received_at=received_at(mail), raw=raw,
             idempotency_key=idempotency_key(self.source_name, uidvalidity, uid), actor=self.actor,
             source=(self.source_name, uidvalidity, uid))
         return remember(session, message.id, mailbox=self.mailbox.name, folder=self.folder, uidvalidity=uidvalidity,
