@@ -19,6 +19,7 @@ from triage.classify.model import TriageModel
 from triage.taxonomy import Taxonomy, default_taxonomy
 
 from .corpus import DEFAULT_CORPUS, Example, read_examples
+from .train import cv_metrics
 
 CANDIDATES = {
     "svm  words+chars(2-5, 3000)": {"family": "svm", "char_ngrams": (2, 5), "char_limit": 3000},
@@ -32,29 +33,25 @@ CANDIDATES = {
 
 
 def _oof_metrics(model: TriageModel, examples: list[Example], taxonomy: Taxonomy) -> dict:
+    """The training run's cross-validated metrics, plus concerns micro-F1 and absender accuracy."""
+    cv = cv_metrics(model, examples, taxonomy)
     codes = np.array(model.classes_["concerns"])
     probs = model.oof_["concerns"]
     first = codes[probs.argmax(axis=1)]
-    gold_first = np.array([e.labels["concerns"][0] for e in examples])
-    gold_area = [taxonomy.area_of(c) for c in gold_first]
     thresholds = np.array([model.thresholds_["concerns"][c] for c in codes])
     predicted = [[first[i]] + [c for j, c in enumerate(codes) if c != first[i] and probs[i, j] >= thresholds[j]][:2]
                  for i in range(len(examples))]
     tp = sum(len(set(p) & set(e.labels["concerns"])) for p, e in zip(predicted, examples))
     n_pred = sum(len(p) for p in predicted)
     n_gold = sum(len(e.labels["concerns"]) for e in examples)
-    crisis = taxonomy.crisis_urgency
-    p_exist = model.oof_["urgency"][:, model.classes_["urgency"].index(crisis)]
-    gold_exist = np.array([e.labels["urgency"] == crisis for e in examples])
-    pred_exist = p_exist >= model.thresholds_["urgency"][crisis]
     p_third = model.oof_["absender"][:, model.classes_["absender"].index(taxonomy.third_party)]
     gold_third = np.array([e.labels["absender"] == taxonomy.third_party for e in examples])
     return {
-        "first": float(np.mean(first == gold_first)),
-        "area_f1": float(f1_score(gold_area, [taxonomy.area_of(c) for c in first], average="macro")),
+        "first": cv["cv_first_topic_accuracy"],
+        "area_f1": cv["cv_area_macro_f1"],
         "micro_f1": 2 * tp / (n_pred + n_gold),
-        "exist_p": float((pred_exist & gold_exist).sum() / max(1, pred_exist.sum())),
-        "exist_r": float((pred_exist & gold_exist).sum() / max(1, gold_exist.sum())),
+        "exist_p": cv["cv_exist_precision"],
+        "exist_r": cv["cv_exist_recall"],
         "absender": float(np.mean((p_third >= model.thresholds_["absender"]) == gold_third)),
     }
 
