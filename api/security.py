@@ -3,9 +3,11 @@ session secret, and CSRF tokens for the staff forms. Message content is attacker
 the CSP allows no inline script and no foreign origin, so even a slip in escaping stays inert."""
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -76,14 +78,21 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def session_secret(data_dir: Path) -> str:
-    """This installation's secret for signed session cookies (created on first start)."""
+    """This installation's secret for signed session cookies, created on first start.
+
+    Several workers may start at once: each writes a candidate to its own file and links it into
+    place; the link fails for all but the first, so every worker reads the same secret."""
     path = Path(data_dir) / ".session-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_hex(32))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-secret.")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from triage.config import Settings
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict) -> None:
@@ -21,7 +23,19 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run(host: str, port: int, workers: int = 1) -> None:
+def prepare(settings: Settings) -> None:
+    """What must happen once before worker processes start, so they never race for it: the
+    store's schema and the session secret."""
+    from triage.store.db import migrate
+
+    from .security import session_secret
+
+    migrate(settings.db_url())
+    session_secret(settings.data_dir)
+
+
+def run(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    prepare(settings)
     if workers <= 1:
         import uvicorn
 

@@ -326,7 +326,7 @@ def serve(
     typer.echo(f"KRM-Triage läuft auf http://{host}:{port}/ (Strg+C beendet)", err=True)
     from api.server import run
 
-    run(host, port, workers)
+    run(settings, host, port, workers)
 
 
 def _first_start(settings) -> None:
