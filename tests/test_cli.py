@@ -109,3 +109,11 @@ def test_every_command_is_documented_in_the_readme():
                  for g in app.registered_groups for c in g.typer_instance.registered_commands]
     missing = [c for c in commands if not re.search(rf"triage {c}\b", readme)]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_messages_delete_and_purge(settings_env, tmp_path):
+    store = ["--data-dir", str(tmp_path / "data")]
+    missing = run("messages", "delete", "7", "--reason", "Löschantrag", *store)
+    assert missing.exit_code == 1 and "Nachricht 7 gibt es nicht" in missing.output
+    purged = run("messages", "purge", "--closed-days", "730", *store)
+    assert purged.exit_code == 0 and "0 Nachrichten gelöscht" in purged.stdout

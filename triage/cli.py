@@ -277,8 +277,11 @@ from .cli_mailbox import mailbox_app  # noqa: E402
 app.add_typer(mailbox_app, name="mailbox")
 users_app = typer.Typer(help="Benutzer des Web-Dienstes.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API-Tokens für Maschinen.", no_args_is_help=True)
+messages_app = typer.Typer(help="Gespeicherte Nachrichten: löschen (Datenschutz, Aufbewahrungsfrist).",
+                           no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(messages_app, name="messages")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Datenordner (Standard: TRIAGE_DATA_DIR oder ./data)")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy-URL (Standard: SQLite)")]
@@ -433,6 +436,55 @@ def retrain(
     if run.metrics:
         report = write_report(run, Path(settings.data_dir) / "berichte")
         typer.echo(f"Bericht: {report}")
+
+
+RETENTION_REASON = "Aufbewahrungsfrist abgelaufen"
+
+
+@messages_app.command("delete")
+def messages_delete(
+    message_id: Annotated[int, typer.Argument(help="Nummer der Nachricht")],
+    reason: Annotated[str, typer.Option("--reason", help="Grund der Löschung (steht im Protokoll)")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Löscht eine Nachricht mit Vorhersagen und Prüfungen; das Nachtraining sieht sie nie wieder.
+
+    Beispiel: triage messages delete 4711 --reason "Löschantrag nach Art. 17 DSGVO"
+    """
+    from .store.deletion import delete_message
+
+    try:
+        with _store_session(_settings(data_dir, database_url)) as session:
+            delete_message(session, message_id, actor="cli", reason=reason)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"Nachricht {message_id} gelöscht")
+
+
+@messages_app.command("purge")
+def messages_purge(
+    closed_days: Annotated[int, typer.Option("--closed-days", min=1,
+                                             help="löscht, was seit mindestens so vielen Tagen abgeschlossen ist")],
+    reason: Annotated[str, typer.Option("--reason", help="Grund (steht im Protokoll)")] = RETENTION_REASON,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Löscht alle Nachrichten, die länger als die Aufbewahrungsfrist abgeschlossen sind.
+
+    Beispiel (zwei Jahre, z. B. wöchentlich per Timer): triage messages purge --closed-days 730
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from .store.deletion import purge_settled
+
+    before = datetime.now(UTC) - timedelta(days=closed_days)
+    try:
+        with _store_session(_settings(data_dir, database_url)) as session:
+            count = purge_settled(session, closed_before=before, actor="cli", reason=reason)
+    except TriageError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{count} Nachrichten gelöscht (abgeschlossen vor {before:%Y-%m-%d})")
 
 
 @app.command("import")

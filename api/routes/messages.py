@@ -1,4 +1,4 @@
-"""Messages: take in and classify, list the queue, show one, review it."""
+"""Messages: take in and classify, list the queue, show one, review it, delete it."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 
+from triage.store.deletion import delete_message
 from triage.store.messages import Filters, get_message, list_messages, review_message, store_message
 
-from ..deps import CurrentUser, SessionDep, StateDep, unit_scope
+from ..deps import AdminUser, CurrentUser, SessionDep, StateDep, unit_scope
 from ..metrics import CLASSIFY_SECONDS, MESSAGES_STORED, REVIEWS
 from ..present import message_detail, message_out, prediction_out
 from ..schemas import MessageDetail, MessageIn, MessagePage, ReviewIn, StoredMessage
@@ -70,3 +71,12 @@ def review(message_id: int, body: ReviewIn, session: SessionDep, state: StateDep
     REVIEWS.labels(body.action).inc()
     session.commit()
     return message_detail(message)
+
+
+@router.delete("/{message_id}", status_code=204,
+               summary="Nachricht mit Vorhersagen und Prüfungen löschen (Datenschutz; nur admin)")
+def delete(message_id: int, session: SessionDep, user: AdminUser,
+           reason: Annotated[str, Query(min_length=3, max_length=500, description="Grund der Löschung")]) -> Response:
+    delete_message(session, message_id, actor=user.name, reason=reason)
+    session.commit()
+    return Response(status_code=204)

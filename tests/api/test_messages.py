@@ -158,3 +158,22 @@ def test_admin_manages_users_and_models(client, admin_client):
     assert client.post("/v1/models/tiny/activate").status_code == 403
     assert admin_client.post("/v1/models/tiny/activate").json() == {"active": "tiny"}
     assert admin_client.post("/v1/models/gibtsnicht/activate").status_code == 404
+
+
+def test_admin_deletes_a_message_with_everything_derived_from_it(client, admin_client, settings):
+    kept, gone = store(client), store(client, text="Mein Name ist Erika Muster, IBAN DE02 1203 0000 0000 2020 51.")
+    correct(client, gone["id"], urgency="zeitkritisch")
+    path = f"/v1/messages/{gone['id']}"
+    assert client.delete(path, params={"reason": "Löschantrag"}).status_code == 403  # clerks may not
+    assert admin_client.delete(path).status_code == 422  # a reason is required
+    assert admin_client.delete("/v1/messages/999999", params={"reason": "Löschantrag"}).status_code == 404
+    assert admin_client.delete(path, params={"reason": "Löschantrag"}).status_code == 204
+    assert client.get(path).status_code == 404
+    assert client.get(f"/v1/messages/{kept['id']}").status_code == 200
+    with session_scope(settings.db_url()) as session:
+        assert session.scalar(select(func.count(Review.id)).where(Review.message_id == gone["id"])) == 0
+        entries = session.execute(select(AuditEntry.action, AuditEntry.detail)
+                                  .where(AuditEntry.message_id == gone["id"]).order_by(AuditEntry.id)).all()
+    assert [a for a, _ in entries] == ["nachricht.angelegt", "nachricht.korrigiert", "nachricht.geloescht"]
+    assert all(d == {"gelöscht": True} for _, d in entries[:-1])
+    assert entries[-1][1]["reason"] == "Löschantrag" and "IBAN" not in json.dumps([list(e) for e in entries])

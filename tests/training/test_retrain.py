@@ -22,6 +22,7 @@ from triage.classify.engine import Engine
 from triage.registry import Registry
 from triage.store.db import migrate, session_scope
 from triage.store.messages import review_message, store_message
+from triage.store.tables import Message
 
 TOPIC = "organisation.wartezeit"  # the tiny corpus has no example of it: the model cannot know it
 
@@ -125,3 +126,21 @@ def test_gate_and_dedupe_rules():
                 Example("review-2", "Etwas ganz anderes.", "", "", labels)]
     merged = dedupe(corpus, reviewed)
     assert len(merged) == 2 and merged[0].labels["art"] == "beschwerde"
+
+
+def test_messages_deleted_for_privacy_never_reach_retraining(setup, taxonomy):
+    from training.retrain import reviewed_examples
+    from triage.store.deletion import delete_message, purge_settled
+
+    registry, db_url = setup
+    texts = _lines("wartezeit.jsonl")[:4]
+    _store_and_correct(db_url, registry, taxonomy, texts, {"concerns": [TOPIC], "routing": "krm"})
+    with session_scope(db_url) as session:
+        delete_message(session, 2, actor="datenschutz", reason="Löschantrag")
+        review_message(session, taxonomy, 3, version=session.get(Message, 3).version, reviewer="clara",
+                       action="accept", status="abgeschlossen")
+    with session_scope(db_url) as session:  # closed a moment ago: a purge with a later cut-off takes it
+        assert purge_settled(session, closed_before=datetime.now(UTC) + timedelta(minutes=1),
+                             actor="cli", reason="Aufbewahrungsfrist") == 1
+    left = [r.example.text for r in reviewed_examples(db_url, taxonomy)]
+    assert left == [texts[0], texts[3]]

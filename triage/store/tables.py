@@ -49,8 +49,10 @@ class Message(Base):
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     begruendet: Mapped[str | None] = mapped_column(String(20))
 
-    predictions: Mapped[list[Prediction]] = relationship(back_populates="message", order_by="Prediction.id")
-    reviews: Mapped[list[Review]] = relationship(back_populates="message", order_by="Review.id")
+    predictions: Mapped[list[Prediction]] = relationship(back_populates="message", order_by="Prediction.id",
+                                                           cascade="all, delete-orphan", passive_deletes=True)
+    reviews: Mapped[list[Review]] = relationship(back_populates="message", order_by="Review.id",
+                                                   cascade="all, delete-orphan", passive_deletes=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_messages_queue", "status", "urgency_rank", "received_at"),)
@@ -91,7 +93,8 @@ class Review(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: rows are inserted, never updated or deleted by the application."""
+    """Append-only: rows are inserted, never deleted by the application. The one change: when a
+    message is deleted for data protection, its rows lose their details (see deletion.py)."""
 
     __tablename__ = "audit_log"
 
