@@ -1,12 +1,14 @@
 """Simulation of the learning loop: weekly corrections, retraining with the gate, and a drift.
 
 The model starts from 60 % of the corpus. Each week reviewers correct 200 messages: the rest of
-the corpus (messages the model has not seen, written like incoming mail) and, from week 2 on,
+the corpus (messages the model has not seen, written like incoming mail) and, in weeks 2 and 3,
 20 messages of a new kind the corpus lacks (`training/drift/phishing.jsonl`: forwarded scam
-messages in the Jobcenter's name, full of alarming words but not urgent). After each week
+messages in the Jobcenter's name, full of alarming words, mostly not urgent), spread over the
+week as mail comes (`--drift-at-end`: all at the end, the worst case for the time-based holdout,
+which keeps the newest reviews out of training until the next run). After each week
 `retrain` runs with its gate; the model in service is scored on the regression set and on the
 drift messages no reviewer saw. Prints a table and a JSON line per week.
-    PYTHONPATH=. python benchmarks/learning_curve.py [--weeks 5]
+    PYTHONPATH=. python benchmarks/learning_curve.py [--weeks 5] [--review-weight 3] [--drift-at-end]
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from training.corpus import DEFAULT_CORPUS, Example, read_examples
 from training.evaluate import evaluate
-from training.retrain import REGRESSION, retrain
+from training.retrain import REGRESSION, REVIEW_WEIGHT, retrain
 from training.train import fit_model, save_model
 from triage.classify.engine import Engine, Message
 from triage.registry import Registry
@@ -49,6 +51,9 @@ def _score(engine: Engine, examples: list[Example], taxonomy) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weeks", type=int, default=5)
+    parser.add_argument("--review-weight", type=float, default=REVIEW_WEIGHT)
+    parser.add_argument("--drift-at-end", action="store_true",
+                        help="the new kind arrives at the end of each week (worst case for the time-based holdout)")
     args = parser.parse_args()
     taxonomy = default_taxonomy()
     corpus = list(read_examples(DEFAULT_CORPUS, taxonomy))
@@ -74,6 +79,8 @@ def main() -> None:
                 if week in (2, 3):
                     batch = batch[:PER_WEEK - DRIFT_PER_WEEK] + drift_stream[(week - 2) * DRIFT_PER_WEEK:
                                                                              (week - 1) * DRIFT_PER_WEEK]
+                    if not args.drift_at_end:  # mail of the new kind comes in over the whole week
+                        random.Random(week).shuffle(batch)
                 engine = Engine.from_registry(registry, taxonomy=taxonomy)
                 with session_scope(db_url) as session:
                     for i, e in enumerate(batch):
@@ -84,7 +91,8 @@ def main() -> None:
                         review_message(session, taxonomy, message.id, version=message.version, reviewer="sim",
                                        action="correct", labels={k: v for k, v in e.labels.items()
                                                                  if k != "language"})
-                run = retrain(db_url, registry, taxonomy, corpus=base / "start.jsonl")
+                run = retrain(db_url, registry, taxonomy, corpus=base / "start.jsonl",
+                              review_weight=args.review_weight)
                 status = run.status
                 print(f"woche {week}: {run.status}: {run.reason}", flush=True)
             else:

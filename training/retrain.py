@@ -2,13 +2,13 @@
 
 Training set: the shipped corpus plus every reviewed message in the store (the reviewed labels
 win; duplicates and near-duplicates removed; a message deleted for privacy takes its reviews
-with it). The most recent reviewed messages (by time of receipt) are held out: the candidate
-never trains on them. Candidate and service model are scored on that slice and on the fixed
-regression set shipped in `training/regression/`, each reported, and the gate reads both
-together (a 40-message slice alone moves by 0.025 per message): the candidate is promoted only
-if the `existenzbedrohend` recall does not drop and area macro-F1, first-topic accuracy and
-routing accuracy drop by no more than the tolerance. Otherwise it stays in the registry as rejected,
-with the reason.
+with it). The most recent reviewed messages (by time of receipt; a fifth of those reviewed since
+the last run) are held out: the candidate never trains on them. Candidate and service model are
+scored on that slice and on the fixed regression set shipped in `training/regression/`, each
+reported, and the gate reads both together (a 40-message slice alone moves by 0.025 per
+message): the candidate is promoted only if the `existenzbedrohend` recall does not drop and area
+macro-F1, first-topic accuracy and routing accuracy drop by no more than the tolerance. Otherwise
+it stays in the registry as rejected, with the reason.
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ __all__ = ["retrain", "RetrainRun", "reviewed_examples", "dedupe", "gate", "REGR
 REGRESSION = Path(__file__).parent / "regression"
 MIN_HOLDOUT = 5
 MAX_HOLDOUT = 2000  # enough to measure a change; the rest is worth more as training data
+REVIEW_PREFIX = "review-"
+REVIEW_WEIGHT = 3.0  # a reviewed message counts this many written ones (see training/README.md)
 GATE_SET = "alle Bewertungsdaten"
 HEADLINE = ("exist_recall", "area_macro_f1", "first_topic_accuracy", "routing_accuracy")
 
@@ -74,9 +76,13 @@ def reviewed_examples(db_url: str, taxonomy: Taxonomy) -> list[Reviewed]:
                       "absender": message.absender, "routing": message.unit, "language": message.language or "de"}
             if not all(taxonomy.has(c) for c in labels["concerns"]):
                 continue  # a topic retired since the review
-            out.append(Reviewed(Example(f"review-{message.id}", message.text, message.subject or "",
+            out.append(Reviewed(Example(f"{REVIEW_PREFIX}{message.id}", message.text, message.subject or "",
                                         message.channel or "", labels), message.received_at, review_id))
     return out
+
+
+def _is_review(example: Example) -> bool:
+    return example.id.startswith(REVIEW_PREFIX)
 
 
 def _key(text: str) -> str:
@@ -135,7 +141,7 @@ def _label_doubts(model: TriageModel, examples: list[Example], limit: int = 30) 
     classes = model.classes_["concerns"]
     doubts = []
     for i, example in enumerate(examples):
-        if not example.id.startswith("review-"):
+        if not _is_review(example):
             continue
         probs = model.oof_["concerns"][i]
         gold = example.labels["concerns"][0]
@@ -151,7 +157,7 @@ def _label_doubts(model: TriageModel, examples: list[Example], limit: int = 30) 
 def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str | Path = DEFAULT_CORPUS,
             regression: str | Path | None = REGRESSION, holdout_share: float = 0.2, tolerance: float = 0.02,
             dry_run: bool = False, force: bool = False, analyzer: Analyzer | None = None,
-            **params) -> RetrainRun:
+            review_weight: float = REVIEW_WEIGHT, **params) -> RetrainRun:
     migrate(db_url)
     service_version = registry.active()
     if service_version is None:
@@ -161,13 +167,18 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     previous = max((v.manifest.get("reviews_until", 0) for v in registry.versions()), default=0)
     if not force and last_review <= previous:
         return RetrainRun("keine neuen Prüfungen", f"keine Prüfung nach Nr. {previous}", service_version)
-    held = min(max(round(holdout_share * len(reviewed)), min(len(reviewed), MIN_HOLDOUT)), MAX_HOLDOUT)
+    # the held-out slice: the newest share of the reviews that came since the last run, so last
+    # run's slice is trained on now, and a new kind of mail is learnt within a round or two
+    new = sum(r.review_id > previous for r in reviewed) or len(reviewed)
+    held = min(max(round(holdout_share * new), min(len(reviewed), MIN_HOLDOUT)), MAX_HOLDOUT)
     cut = max(0, len(reviewed) - held)
     train_reviewed, holdout = reviewed[:cut], [r.example for r in reviewed[cut:]]
     training = dedupe(list(read_examples(corpus, taxonomy)), [r.example for r in train_reviewed])
     analyzer = analyzer or Analyzer()
     analyses = list(analyzer.analyse_many((e.text, e.subject, e.channel) for e in training))
-    model = TriageModel(**params).fit(analyses, [e.labels for e in training], taxonomy)
+    weights = [review_weight if _is_review(e) else 1.0 for e in training]
+    model = TriageModel(**params).fit(analyses, [e.labels for e in training], taxonomy,
+                                      sample_weight=None if review_weight == 1.0 else weights)
     service = Engine.from_registry(registry, service_version, taxonomy)
     candidate = Engine(model, "kandidat", taxonomy, analyzer)
     eval_sets = {"zuletzt geprüft (zurückgehalten)": holdout}
@@ -192,12 +203,12 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     details["label_doubts"] = _label_doubts(model, training)
     details["label_shift"] = _label_shift(reviewed, previous, taxonomy)
     counts = {"corpus_and_reviews": len(training), "reviewed": len(reviewed), "held_out": len(holdout),
-              "reviews_until": last_review}
+              "reviews_until": last_review, "review_weight": review_weight}
     if dry_run:
         verdict = "würde abgelehnt" if reasons else "würde befördert"
         return RetrainRun("probelauf", f"{verdict}: " + ("; ".join(reasons) or "alle Schwellen gehalten"),
                           service_version, None, metrics, counts, details)
-    version = save_model(model, training, taxonomy, registry, reviews_until=last_review,
+    version = save_model(model, training, taxonomy, registry, reviews_until=last_review, review_weight=review_weight,
                          gate={"metrics": metrics, "reasons": reasons, "service_version": service_version})
     if reasons:
         registry.set_status(version, "abgelehnt", "; ".join(reasons))

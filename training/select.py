@@ -28,6 +28,8 @@ CANDIDATES = {
     "svm  words+chars(3-5, 1000)": {"family": "svm", "char_ngrams": (3, 5), "char_limit": 1000},
     "svm  words+chars(3-4, 1500)": {"family": "svm", "char_ngrams": (3, 4), "char_limit": 1500},
     "svm  words+chars(3-4, 1000)": {"family": "svm", "char_ngrams": (3, 4), "char_limit": 1000},
+    "svm  words>=2 docs+chars(3-4, 1000)": {"family": "svm", "char_ngrams": (3, 4), "char_limit": 1000,
+                                            "word_min_df": 2},
     "lr   words+chars(2-5, 1500)": {"family": "lr", "char_ngrams": (2, 5), "char_limit": 1500},
 }
 

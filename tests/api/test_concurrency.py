@@ -59,3 +59,4 @@ def test_two_workers_never_double_review(clean_postgres, tiny_registry, tmp_path
     finally:
         server.terminate()
         server.wait(timeout=30)
+        print(log.read_text(errors="replace")[-5000:])  # shown by pytest when the test fails

@@ -34,11 +34,12 @@ def _head(text: str, limit: int) -> str:
 
 
 def make_vectoriser(char_ngrams: tuple[int, int] = (2, 5), char_limit: int = 3000,
-                    char_max_features: int = 150_000) -> ColumnTransformer:
+                    char_max_features: int = 150_000, word_min_df: int = 1) -> ColumnTransformer:
     """Word uni- and bigrams of norms (+ rule tokens), character n-grams of the folded text's
     first `char_limit` characters (the beginning says what a message is about; it keeps
     long letters from dominating the time spent)."""
-    words = TfidfVectorizer(analyzer=_split, ngram_range=(1, 1), min_df=1, sublinear_tf=True, lowercase=False)
+    words = TfidfVectorizer(analyzer=_split, ngram_range=(1, 1), min_df=word_min_df, sublinear_tf=True,
+                            lowercase=False)
     bigrams = TfidfVectorizer(tokenizer=_split, token_pattern=None, ngram_range=(2, 2), min_df=2,
                               sublinear_tf=True, lowercase=False)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngrams), min_df=2, sublinear_tf=True,
@@ -66,7 +67,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.cv = cv
 
-    def fit(self, x, y):
+    def fit(self, x, y, sample_weight=None):
         if self.family not in FAMILIES:
             raise ValueError(f"unknown model family {self.family!r}; choose one of {FAMILIES}")
         _, counts = np.unique(y, return_counts=True)
@@ -75,11 +76,13 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
                                         max_iter=30, tol=1e-4, random_state=self.seed)
         elif self.family == "svm" and counts.min() >= self.cv:
             svm = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
+            if sample_weight is not None:
+                svm.set_fit_request(sample_weight=True)
             self.model_ = CalibratedClassifierCV(svm, method="sigmoid", cv=self.cv, ensemble=False)
         else:
             self.model_ = LogisticRegression(C=self.c * 20, class_weight="balanced", max_iter=3000,
                                              random_state=self.seed)
-        self.model_.fit(x, y)
+        self.model_.fit(x, y, sample_weight=sample_weight)
         self.classes_ = self.model_.classes_
         return self
 
@@ -99,7 +102,12 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
 
 def make_classifier(family: str = "svm", multilabel: bool = False, seed: int = 13, c: float = 0.5,
-                    cv: int = 3) -> Pipeline:
-    """One head: a calibrated linear classifier (one-vs-rest for the multi-label concerns)."""
+                    cv: int = 3, weighted: bool = False) -> Pipeline:
+    """One head: a calibrated linear classifier (one-vs-rest for the multi-label concerns).
+
+    `weighted`: fit takes `sample_weight` (routed by scikit-learn's metadata routing, which the
+    caller enables while fitting)."""
     clf = CalibratedLinear(family, c, seed, cv)
+    if weighted:
+        clf.set_fit_request(sample_weight=True)
     return Pipeline([("clf", OneVsRestClassifier(clf) if multilabel else clf)])

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn import config_context
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import MultiLabelBinarizer
 
@@ -49,7 +50,7 @@ def mediation_label(labels: dict, taxonomy: Taxonomy) -> str:
 class TriageModel:
     def __init__(self, family: str = "svm", c: float = 0.5, seed: int = 13, folds: int = 5,
                  exist_beta: float = 2.0, rule_override: bool = False, char_ngrams: tuple[int, int] = (3, 4),
-                 char_limit: int = 1000, large: int = 6000) -> None:
+                 char_limit: int = 1000, large: int = 6000, word_min_df: int = 2) -> None:
         self.family = family
         self.c = c
         self.seed = seed
@@ -59,13 +60,20 @@ class TriageModel:
         self.char_ngrams = tuple(char_ngrams)
         self.char_limit = char_limit
         self.large = large
+        self.word_min_df = word_min_df
 
     # -- learning ---------------------------------------------------------------------------
-    def fit(self, analyses: Sequence[Analysis], labels: Sequence[dict], taxonomy: Taxonomy) -> TriageModel:
+    def fit(self, analyses: Sequence[Analysis], labels: Sequence[dict], taxonomy: Taxonomy,
+            sample_weight: Sequence[float] | None = None) -> TriageModel:
+        """`sample_weight`: how much each example counts relative to the others (e.g. more for
+        staff-reviewed messages than for the written corpus). Scaled to a mean of 1, so the
+        regularisation stays as tuned; thresholds are tuned unweighted."""
         if len(analyses) != len(labels) or len(analyses) < 2 * self.folds:
             raise DataError("D002", where="Training", reason=f"zu wenige Beispiele ({len(analyses)})")
+        if sample_weight is not None and len(sample_weight) != len(labels):
+            raise DataError("D002", where="Training", reason="Gewichte und Beispiele ungleich viele")
         self.taxonomy_ = taxonomy
-        self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit)
+        self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit, word_min_df=self.word_min_df)
         x = self.vectoriser_.fit_transform(frame(analyses))  # one pass over the texts, not two
         targets = self._targets(labels, taxonomy)
         self.heads_, self.classes_, self.oof_ = {}, {}, {}
@@ -73,12 +81,16 @@ class TriageModel:
             # rare labels are expected in cross-validation folds of a small corpus
             for pattern in (r"Label not \d+ is present", ".*least populated", "Number of classes in training"):
                 warnings.filterwarnings("ignore", message=pattern)
-            self._fit_heads(x, targets)
+            weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+            if weights is not None:
+                weights = weights / weights.mean()
+            with config_context(enable_metadata_routing=weights is not None):
+                self._fit_heads(x, targets, weights)
         self.thresholds_ = self._tune(targets)
         self._fast = None
         return self
 
-    def _fit_heads(self, x, targets: dict[str, np.ndarray]) -> None:
+    def _fit_heads(self, x, targets: dict[str, np.ndarray], weights: np.ndarray | None) -> None:
         # Large training sets (tens of thousands of reviewed messages) need fewer folds for a
         # stable threshold estimate, and calibrated SVMs would take far too long there: 2 folds
         # and logistic loss by SGD (probabilistic without calibration folds) for those.
@@ -87,13 +99,15 @@ class TriageModel:
         family = "sgd" if large and self.family == "svm" else self.family
         for head, y in targets.items():
             multilabel = head == "concerns"
-            clf = make_classifier(family, multilabel=multilabel, seed=self.seed, c=self.c)
+            clf = make_classifier(family, multilabel=multilabel, seed=self.seed, c=self.c,
+                                  weighted=weights is not None)
+            fit_params = {} if weights is None else {"sample_weight": weights}
             if multilabel:
                 cv = KFold(folds, shuffle=True, random_state=self.seed)
             else:
                 cv = StratifiedKFold(min(folds, _smallest_class(y)), shuffle=True, random_state=self.seed)
-            self.oof_[head] = cross_val_predict(clf, x, y, cv=cv, method="predict_proba")
-            self.heads_[head] = clf.fit(x, y)
+            self.oof_[head] = cross_val_predict(clf, x, y, cv=cv, method="predict_proba", params=fit_params)
+            self.heads_[head] = clf.fit(x, y, **fit_params)
             self.classes_[head] = list(self._binarizer.classes_) if multilabel else list(clf.classes_)
 
     def _targets(self, labels: Sequence[dict], taxonomy: Taxonomy) -> dict[str, np.ndarray]:
@@ -159,7 +173,7 @@ class TriageModel:
         meta = {"params": {"family": self.family, "c": self.c, "seed": self.seed, "folds": self.folds,
                            "exist_beta": self.exist_beta, "rule_override": self.rule_override,
                            "char_ngrams": list(self.char_ngrams), "char_limit": self.char_limit,
-                           "large": self.large},
+                           "large": self.large, "word_min_df": self.word_min_df},
                 "classes": self.classes_, "thresholds": self.thresholds_}
         return estimators, meta
 
