@@ -177,8 +177,7 @@ def retrain(db_url: str, registry: Registry, taxonomy: Taxonomy, *, corpus: str 
     analyzer = analyzer or Analyzer()
     analyses = list(analyzer.analyse_many((e.text, e.subject, e.channel) for e in training))
     weights = [review_weight if _is_review(e) else 1.0 for e in training]
-    model = TriageModel(**params).fit(analyses, [e.labels for e in training], taxonomy,
-                                      sample_weight=None if review_weight == 1.0 else weights)
+    model = TriageModel(**params).fit(analyses, [e.labels for e in training], taxonomy, sample_weight=weights)
     service = Engine.from_registry(registry, service_version, taxonomy)
     candidate = Engine(model, "kandidat", taxonomy, analyzer)
     eval_sets = {"zuletzt geprüft (zurückgehalten)": holdout}

@@ -72,6 +72,10 @@ class TriageModel:
             raise DataError("D002", where="Training", reason=f"zu wenige Beispiele ({len(analyses)})")
         if sample_weight is not None and len(sample_weight) != len(labels):
             raise DataError("D002", where="Training", reason="Gewichte und Beispiele ungleich viele")
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            weights = weights / weights.mean()  # a new array: the caller's stays as it was
         self.taxonomy_ = taxonomy
         self.vectoriser_ = make_vectoriser(self.char_ngrams, self.char_limit, word_min_df=self.word_min_df)
         x = self.vectoriser_.fit_transform(frame(analyses))  # one pass over the texts, not two
@@ -81,9 +85,6 @@ class TriageModel:
             # rare labels are expected in cross-validation folds of a small corpus
             for pattern in (r"Label not \d+ is present", ".*least populated", "Number of classes in training"):
                 warnings.filterwarnings("ignore", message=pattern)
-            weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-            if weights is not None:
-                weights = weights / weights.mean()
             with config_context(enable_metadata_routing=weights is not None):
                 self._fit_heads(x, targets, weights)
         self.thresholds_ = self._tune(targets)
