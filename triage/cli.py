@@ -402,9 +402,6 @@ def tokens_create(
     _print_secret(create_token, name, role, data_dir, database_url)
 
 
-if __name__ == "__main__":
-    app()
-
 
 @app.command()
 def retrain(
@@ -413,11 +410,13 @@ def retrain(
     database_url: DatabaseUrl = None,
     tolerance: Annotated[float, typer.Option(help="erlaubter Rückgang der Kennzahlen außer Recall")] = 0.02,
     force: Annotated[bool, typer.Option(help="auch ohne neue Prüfungen trainieren")] = False,
+    corpus: Annotated[Path | None, typer.Option(help="Trainingskorpus (Standard: das mitgelieferte)")] = None,
 ) -> None:
     """Trainiert aus Korpus und geprüften Nachrichten neu; befördert nur, wenn nicht schlechter.
 
     Beispiel: triage retrain --dry-run --data-dir data
     """
+    from training.corpus import DEFAULT_CORPUS
     from training.report import write_report
     from training.retrain import retrain as run_retrain
 
@@ -425,8 +424,8 @@ def retrain(
 
     settings = _settings(data_dir, database_url)
     try:
-        run = run_retrain(settings.db_url(), _registry(), default_taxonomy(), dry_run=dry_run, force=force,
-                          tolerance=tolerance, seed=settings.seed)
+        run = run_retrain(settings.db_url(), _registry(), default_taxonomy(), corpus=corpus or DEFAULT_CORPUS,
+                          dry_run=dry_run, force=force, tolerance=tolerance, seed=settings.seed)
     except TriageError as exc:
         raise _fail(exc) from exc
     except Exception as exc:  # the database or the disk failed: say so, exit non-zero
@@ -515,3 +514,7 @@ def import_mail(
     except TriageError as exc:
         raise _fail(exc) from exc
     typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+if __name__ == "__main__":
+    app()

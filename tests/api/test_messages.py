@@ -72,6 +72,20 @@ def test_list_filters_paging_and_queue_order(client):
     assert client.get("/v1/messages", params={"unit": "ombudsstelle"}).json()["total"] == 1
 
 
+def test_queue_by_uncertainty_puts_the_least_confident_unreviewed_first(client):
+    texts = ["Die Hotline ist nicht erreichbar, immer nur Warteschleife.",
+             "Hallo, ich wollte nur mal fragen wegen dem Ding von neulich.",
+             "Mein Geld ist nicht gekommen und das Konto ist leer.",
+             "Der Termin beim Arbeitsvermittler wurde schon wieder verschoben."]
+    ids = [store(client, text=t)["id"] for t in texts]
+    correct(client, ids[1], urgency="normal")  # reviewed: nothing more to learn from it here
+    items = client.get("/v1/messages", params={"order": "unsicher", "limit": 10}).json()["items"]
+    assert [m["id"] for m in items][-1] == ids[1]
+    unreviewed = [m["confidence"] for m in items[:-1]]
+    assert unreviewed == sorted(unreviewed) and len(unreviewed) == 3
+    assert client.get("/v1/messages", params={"order": "zufall"}).status_code == 422
+
+
 def test_review_accept_correct_and_conflict(client, settings):
     stored = store(client)
     detail = client.get(f"/v1/messages/{stored['id']}").json()

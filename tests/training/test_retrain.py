@@ -95,22 +95,52 @@ def test_a_worse_candidate_is_rejected(setup, taxonomy, tmp_path):
     assert len(registry.versions()) == 2
 
 
+def _start_retrain(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "triage.cli", "retrain", "--force", "--corpus", str(TINY)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_when(process: subprocess.Popen, ready, timeout: float = 120.0) -> bool:
+    """SIGKILL `process` as soon as `ready()` holds; False if it ended first."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if ready():
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.002)
+    process.kill()
+    process.wait()
+    return False
+
+
 def test_a_killed_retrain_leaves_the_registry_intact(setup, taxonomy, tmp_path):
     registry, db_url = setup
     _store_and_correct(db_url, registry, taxonomy, _lines("wartezeit.jsonl")[:8], {"concerns": [TOPIC]})
     env = {**os.environ, "TRIAGE_MODELS_DIR": str(registry.root), "TRIAGE_DATABASE_URL": db_url,
            "TRIAGE_REGISTRY_KEY_PATH": str(registry.key_path), "TRIAGE_DATA_DIR": str(tmp_path / "data")}
-    for delay in (1.0, 2.5, 4.0):
-        process = subprocess.Popen([sys.executable, "-m", "triage.cli", "retrain", "--force"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        assert registry.active() == "tiny"
+    started = time.monotonic()
+    phases = {  # moments to kill: while training, while writing the new version, right after it is written
+        "training": lambda: time.monotonic() - started > 2.0,
+        "writing": lambda: any(p.name.startswith(".tmp-") for p in registry.versions_dir.iterdir()),
+        "written": lambda: len([p for p in registry.versions_dir.iterdir() if not p.name.startswith(".")]) > 1,
+    }
+    for phase, ready in phases.items():
+        started = time.monotonic()
+        process = _start_retrain(env)
+        assert _kill_when(process, ready), f"{phase}: retrain ended before it was killed: {process.stderr.read()}"
+        assert registry.active() == "tiny", phase
         registry.verify("tiny")
         for info in registry.versions():  # whatever was written completely is complete
             registry.verify(info.version)
     assert Engine.from_registry(registry).version == "tiny"
+    # the leftovers of killed runs do not stand in the way of the next run (the gate judges it as usual)
+    before = {info.version for info in registry.versions()}
+    finished = subprocess.run([sys.executable, "-m", "triage.cli", "retrain", "--force", "--corpus", str(TINY)],
+                              env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    new = {info.version for info in registry.versions()} - before
+    assert len(new) == 1 and registry.verify(new.pop()) is not None
 
 
 def test_gate_and_dedupe_rules():
