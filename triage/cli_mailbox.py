@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_common import EXIT_ERROR, registry, settings_for
 from .errors import TriageError, ValidationError
 
 __all__ = ["mailbox_app"]
@@ -24,7 +25,6 @@ mailbox_app = typer.Typer(help="IMAP-Postfach: neue E-Mails klassifizieren, zur 
                                "mit Schlagwörtern (KRM_…) versehen.", no_args_is_help=True)
 
 PASSWORD_ENV = "TRIAGE_IMAP_PASSWORD"
-EXIT_ERROR = 1
 
 
 class Security(StrEnum):
@@ -89,20 +89,16 @@ def _tagger(host: str, port: int | None, user: str, folder: str, security: Secur
             database_url: str | None, prefix: str, since: datetime | None, unit_folders: list[str] | None,
             model_version: str | None, password: str = "", **options):
     from .classify.engine import Engine
-    from .config import get_settings
     from .mail.imap import ImapMailbox
     from .mail.tagger import Tagger
-    from .registry import Registry
-    from .store.db import database_url as make_url
     from .store.db import migrate
 
     folders = _unit_folders(unit_folders)
-    settings = get_settings()
-    url = make_url(data_dir or settings.data_dir, database_url or settings.database_url)
+    url = settings_for(data_dir, database_url).db_url()
     mailbox = ImapMailbox(host, user, password, port=port, security=security.value)
     if security is Security.none and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"Warnung: Verbindung zu {host} ohne Verschlüsselung", err=True)
-    engine = Engine.from_registry(Registry(settings.models_dir, settings.registry_key_path), model_version)
+    engine = Engine.from_registry(registry(), model_version)
     migrate(url)
     return Tagger(mailbox, engine, url, folder, prefix=prefix, since=since.date() if since else None,
                   unit_folders=folders, **options), mailbox
