@@ -2,7 +2,8 @@
 
 `Analyzer.analyse` runs the spaCy pipeline and the rule files once per message and returns an
 `Analysis`: the cleaned text, the norm stream the word features use, the folded text the
-character features use, and the rule evidence. `frame` turns analyses into the two-column
+character features use (both with personal data replaced by placeholders, see
+text/redact.py), and the rule evidence. `frame` turns analyses into the two-column
 table every head's vectoriser takes.
 """
 from __future__ import annotations
@@ -11,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from spacy.attrs import IS_ALPHA, NORM
+from spacy.attrs import IDX, IS_ALPHA, NORM
 
 from ..text.nlp import NUM, get_nlp
 from ..text.normalize import clean, fold
+from ..text.redact import redact, redaction_spans
 from ..text.rules import DocIndex, Evidence, RuleSet, load_rules
 
 __all__ = ["Analysis", "Analyzer", "frame", "RULE_FILES", "CHAR_LIMIT"]
@@ -73,18 +76,37 @@ class Analyzer:
         offset = len(subject) + len(SUBJECT_GAP) if subject else 0
         index = DocIndex(doc)
         evidence = {name: [_shift(e, offset) for e in rules.find(doc, index)] for name, rules in self.rules.items()}
-        strings = doc.vocab.strings
-        num = strings[NUM]
-        words = [strings[norm] for norm, alpha in doc.to_array([NORM, IS_ALPHA]).tolist() if alpha or norm == num]
+        spans = redaction_spans(doc.text)
+        words = _words(doc, spans)
         for name, found in evidence.items():
             for e in found:
                 words.append(f"rule_{name}_{e.rule}_{e.status}")
                 words.append(f"rule_{name}_{e.label}_{e.status}")
         if channel:
             words.append(f"kanal_{fold(channel)}")
-        joined = f"{subject}{SUBJECT_GAP}{body}" if subject else body
-        chars = fold(joined[:CHAR_LIMIT])
+        chars = fold(redact(doc.text, spans)[:CHAR_LIMIT])
         return Analysis(text=body, subject=subject, words=" ".join(words), chars=chars, evidence=evidence)
+
+
+def _words(doc, spans: list[tuple[int, int, str]]) -> list[str]:
+    """The norms the word features read (words and numbers), with personal data as placeholders:
+    the first token of a redacted span becomes its placeholder, the rest of the span is dropped."""
+    strings = doc.vocab.strings
+    num = strings[NUM]
+    rows = doc.to_array([NORM, IS_ALPHA, IDX]).tolist()
+    if not spans:
+        return [strings[norm] for norm, alpha, _ in rows if alpha or norm == num]
+    starts = np.array([start for start, _, _ in spans])
+    words, last = [], -1
+    for norm, alpha, idx in rows:
+        k = int(np.searchsorted(starts, idx, side="right")) - 1
+        if k >= 0 and idx < spans[k][1]:
+            if k != last:
+                words.append(spans[k][2])
+                last = k
+        elif alpha or norm == num:
+            words.append(strings[norm])
+    return words
 
 
 def _shift(e: Evidence, offset: int) -> Evidence:
