@@ -97,9 +97,9 @@ def _words(doc, spans: list[tuple[int, int, str]]) -> list[str]:
     if not spans:
         return [strings[norm] for norm, alpha, _ in rows if alpha or norm == num]
     starts = np.array([start for start, _, _ in spans])
+    span_of = (np.searchsorted(starts, [idx for _, _, idx in rows], side="right") - 1).tolist()
     words, last = [], -1
-    for norm, alpha, idx in rows:
-        k = int(np.searchsorted(starts, idx, side="right")) - 1
+    for (norm, alpha, idx), k in zip(rows, span_of):
         if k >= 0 and idx < spans[k][1]:
             if k != last:
                 words.append(spans[k][2])
