@@ -32,7 +32,8 @@ def main() -> None:
     splits = [(n, [list(range(n))], [list(range(40, 100))]) for n in (0, 20, 40)]
     folds = [list(range(k * 20, (k + 1) * 20)) for k in range(5)]
     splits.append((80, [[i for i in range(100) if i not in fold] for fold in folds], folds))
-    print("corrections of the new kind   first topic  topic suggested  routing  false alarms  exist recall")
+    print("corrections of the new kind   first topic  topic suggested  routing  false alarms (marked unsure)  "
+          "exist recall (crises marked unsure)")
     for n, train_sets, test_sets in splits:
         results, tested = [], []
         for train_idx, test_idx in zip(train_sets, test_sets):
@@ -46,7 +47,8 @@ def main() -> None:
                                             for i in test_idx)
         m = score_results(results, tested, taxonomy)
         print(f"{n:>27}   {m['first_topic']:.3f}        {m['topic_suggested']:.3f}            {m['routing']:.3f}    "
-              f"{m['false_alarms']} of {m['calm']}       {m['exist_recall']:.3f}", flush=True)
+              f"{m['false_alarms']} ({m['false_alarms_unsure']}) of {m['calm']}             "
+              f"{m['exist_recall']:.3f} ({m['crises_unsure']})", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ from .routing import route
 __all__ = ["Decision", "decide", "REVIEW"]
 
 NOT_MEDIATION = "kein_wechsel"  # label of mediation-rule signals that speak against a request
-# When is the model unsure enough that a person should look first?
-REVIEW = {"first_concern": 0.45, "absender_margin": 0.15, "urgency_margin": 0.5}
+# When is the model unsure enough that a person should look first? The crisis threshold is tuned
+# for recall, so a crisis is also marked unsure when the model itself gives it less than
+# `crisis_sure` (alarming words in a calm message: a quoted scam SMS, a threat that is over).
+REVIEW = {"first_concern": 0.45, "absender_margin": 0.15, "urgency_margin": 0.5, "crisis_sure": 0.7}
 
 
 @dataclass
@@ -84,6 +86,10 @@ def _review_reasons(scores: Scores, thresholds: dict, taxonomy: Taxonomy, concer
         reasons.append("Absender unsicher")
     crisis = taxonomy.crisis_urgency
     p_crisis, t_crisis = scores.urgency.get(crisis, 0.0), thresholds["urgency"][crisis]
-    if by_rule or (urgency != crisis and p_crisis >= t_crisis * REVIEW["urgency_margin"]):
+    if urgency == crisis:
+        unsure = by_rule or p_crisis < REVIEW["crisis_sure"]
+    else:
+        unsure = p_crisis >= t_crisis * REVIEW["urgency_margin"]
+    if unsure:
         reasons.append("Dringlichkeit unsicher")
     return reasons
