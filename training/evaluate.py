@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.preprocessing import MultiLabelBinarizer
 
 from triage.classify.engine import Result
 from triage.taxonomy import Taxonomy
@@ -66,6 +67,27 @@ def _confusion(gold: list[str], pred: list[str]) -> dict[str, dict[str, int]]:
     return {g: {p: counts.get((g, p), 0) for p in classes} for g in classes}
 
 
+def _per_class(gold, pred, classes: list[str]) -> dict[str, dict]:
+    """Precision, recall, F1 and support of each of `classes`, for single labels."""
+    return _table(classes, precision_recall_fscore_support(gold, pred, labels=classes, zero_division=0))
+
+
+def _concerns_per_class(gold: list[list[str]], pred: list[list[str]], taxonomy: Taxonomy) -> dict[str, dict]:
+    """Per topic over all concerns of a message (not just the first), for the topics that occur."""
+    seen = {c for labels in gold + pred for c in labels}
+    codes = [c for c in taxonomy.codes if c in seen] + sorted(seen - set(taxonomy.codes))
+    binarizer = MultiLabelBinarizer(classes=codes)
+    scores = precision_recall_fscore_support(binarizer.fit_transform(gold), binarizer.transform(pred),
+                                             zero_division=0)
+    return _table(codes, scores)
+
+
+def _table(classes: list[str], scores) -> dict[str, dict]:
+    p, r, f, support = scores
+    return {c: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4),
+                "support": int(support[i])} for i, c in enumerate(classes)}
+
+
 def evaluate(results: Sequence[Result], gold_labels: Sequence[dict], taxonomy: Taxonomy) -> dict:
     """All metrics for predictions `results` against `gold_labels` (same order)."""
     values = {f: ([_value(g, f, taxonomy) for g in gold_labels], [_value(r.labels, f, taxonomy) for r in results])
@@ -73,8 +95,6 @@ def evaluate(results: Sequence[Result], gold_labels: Sequence[dict], taxonomy: T
     accuracy = {f: round(float(np.mean([a == b for a, b in zip(*values[f])])), 4) for f in FIELDS}
     gold_area, pred_area = values["area"]
     urgency_classes = list(taxonomy.values("urgency"))
-    p, r, f, support = precision_recall_fscore_support(values["urgency"][0], values["urgency"][1],
-                                                       labels=urgency_classes, zero_division=0)
     coverage = {}
     for field in FIELDS:
         gold, pred = values[field]
@@ -90,9 +110,13 @@ def evaluate(results: Sequence[Result], gold_labels: Sequence[dict], taxonomy: T
         "first_topic_accuracy": accuracy["first_topic"],
         "concerns_micro_f1": round(_set_f1([g["concerns"] for g in gold_labels],
                                            [r.labels["concerns"] for r in results]), 4),
-        "urgency": {c: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                        "f1": round(float(f[i]), 4), "support": int(support[i])}
-                    for i, c in enumerate(urgency_classes)},
+        "urgency": _per_class(values["urgency"][0], values["urgency"][1], urgency_classes),
+        "per_class": {
+            "area": _per_class(gold_area, pred_area, sorted(set(gold_area) | set(pred_area))),
+            "concerns": _concerns_per_class([g["concerns"] for g in gold_labels],
+                                            [r.labels["concerns"] for r in results], taxonomy),
+            "routing": _per_class(*values["routing"], sorted(set(values["routing"][0]) | set(values["routing"][1]))),
+        },
         "accuracy": accuracy,
         "needs_review_share": round(float(np.mean([r.needs_review for r in results])), 4),
         "confusion": {"area": _confusion(gold_area, pred_area),
@@ -114,6 +138,10 @@ def format_report(m: dict) -> str:
     lines.append("\nurgency            precision  recall  f1     support")
     for c, v in m["urgency"].items():
         lines.append(f"  {c:<18}{v['precision']:.3f}      {v['recall']:.3f}   {v['f1']:.3f}  {v['support']}")
+    for field, per_class in m.get("per_class", {}).items():
+        lines.append(f"\n{field:<38}precision  recall  f1     support")
+        for c, v in per_class.items():
+            lines.append(f"  {c:<36}{v['precision']:.3f}      {v['recall']:.3f}   {v['f1']:.3f}  {v['support']}")
     for name, matrix in m["confusion"].items():
         classes = list(matrix)
         width = max(len(c) for c in classes) + 1

@@ -1,6 +1,7 @@
 """The report of a retraining run: an HTML page with PNG charts (matplotlib) beside it.
 
-Shows candidate vs. service model on each evaluation set, per-class precision and recall, the
+Shows candidate vs. service model on each evaluation set, per-class precision and recall (urgency,
+area, routing, every topic; classes the candidate does clearly worse on in red), the
 confusion matrix of areas, the label mix of the reviewed messages, the messages where the two
 models disagree most, and reviewed labels the cross-validated model strongly doubts (for a
 second look by staff).
@@ -17,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E40
 
 from .retrain import HEADLINE, RetrainRun  # noqa: E402
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "per_class_rows"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,6 +58,29 @@ def _confusion(path: Path, matrix: dict) -> None:
     plt.close(fig)
 
 
+PER_CLASS = (("Dringlichkeit", "urgency"), ("Bereich", "area"), ("Weiterleitung", "routing"),
+             ("Thema (alle Anliegen)", "concerns"))
+CHANGE = 0.1  # an F1 difference worth a colour
+_NONE = {"precision": None, "recall": None, "f1": 0.0, "support": 0}  # a class one model never met
+
+
+def per_class_rows(evaluation: dict) -> list[tuple[str, list[dict]]]:
+    """Per-class precision and recall of service and candidate side by side, for each field:
+    rows marked "no" where the candidate's F1 is more than CHANGE below the service model's."""
+    out = []
+    for title, field in PER_CLASS:
+        service, candidate = ({**m["per_class"], "urgency": m["urgency"]}[field]
+                              for m in (evaluation["service"], evaluation["candidate"]))
+        rows = []
+        for cls in list(candidate) + [c for c in service if c not in candidate]:
+            s, c = service.get(cls, _NONE), candidate.get(cls, _NONE)
+            change = "no" if c["f1"] < s["f1"] - CHANGE else "ok" if c["f1"] > s["f1"] + CHANGE else ""
+            rows.append({"cls": cls, "service": s, "candidate": c, "change": change,
+                         "support": max(s["support"], c["support"])})
+        out.append((title, rows))
+    return out
+
+
 def write_report(run: RetrainRun, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +93,8 @@ def write_report(run: RetrainRun, folder: str | Path) -> Path:
         _confusion(folder / confusion[name], run.details["evaluations"][name]["candidate"]["confusion"]["area"])
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     template = env.get_template("retrain_report.html")
-    html = template.render(run=run, headline=HEADLINE, images=images, confusion=confusion, fmt=_fmt)
+    html = template.render(run=run, headline=HEADLINE, images=images, confusion=confusion, fmt=_fmt,
+                           per_class_rows=per_class_rows)
     path = folder / f"{stem}.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import DATA, TINY
 from training.corpus import Example
-from training.report import write_report
+from training.report import per_class_rows, write_report
 from training.retrain import dedupe, gate, retrain
 from triage.classify.engine import Engine
 from triage.registry import Registry
@@ -69,7 +69,14 @@ def test_corrections_teach_the_model_and_rollback_restores(setup, taxonomy, tmp_
     after = Engine.from_registry(registry)
     assert [after.classify(t).labels["concerns"][0] for t in _lines("wartezeit-neu.jsonl")] == [TOPIC] * 3
     report = write_report(run, tmp_path / "berichte")
-    assert "befördert" in report.read_text(encoding="utf-8") and list((tmp_path / "berichte").glob("*.png"))
+    html = report.read_text(encoding="utf-8")
+    assert "befördert" in html and TOPIC in html
+    for section in ("Dringlichkeit je Klasse", "Bereich je Klasse", "Weiterleitung je Klasse",
+                    "Thema (alle Anliegen) je Klasse", "am stärksten abweichen", "Bereiche der geprüften",
+                    "Wahrscheinliche Labelfehler"):
+        assert section in html, section
+    charts = sorted(p.name for p in (tmp_path / "berichte").glob("*.png"))
+    assert len(charts) == 2 and all(name in html for name in charts)  # metrics and area confusion
     again = retrain(db_url, registry, taxonomy, corpus=TINY, regression=None, folds=2)
     assert again.status == "keine neuen Prüfungen"
     assert registry.rollback() == "tiny" and registry.active() == "tiny"
@@ -90,6 +97,10 @@ def test_a_worse_candidate_is_rejected(setup, taxonomy, tmp_path):
     assert "Regressionsset" in run.metrics
     assert registry.active() == "tiny"
     assert registry.manifest(run.candidate_version)["status"] == "abgelehnt"
+    # the report shows where the candidate got worse, class by class
+    rows = [row for _, table in per_class_rows(run.details["evaluations"]["Regressionsset"]) for row in table]
+    assert any(row["change"] == "no" for row in rows)
+    assert '<tr class="no">' in write_report(run, tmp_path / "berichte").read_text(encoding="utf-8")
     dry = retrain(db_url, registry, taxonomy, corpus=bad, regression=TINY, folds=2, dry_run=True, force=True)
     assert dry.status == "probelauf" and "würde abgelehnt" in dry.reason
     assert len(registry.versions()) == 2
