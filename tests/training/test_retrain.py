@@ -106,8 +106,29 @@ def test_a_worse_candidate_is_rejected(setup, taxonomy, tmp_path):
     assert len(registry.versions()) == 2
 
 
+# `triage retrain` with its writing and its last registry steps slowed down, so that a kill
+# lands inside them every time, not only when the timing happens to be right (the tiny model is
+# written in milliseconds). Everything else is the real command.
+SLOWED_RETRAIN = """
+import sys, time, joblib
+from triage.registry import Registry
+from triage.cli import app
+
+def slowed(function, pause):
+    def run(*args, **kwargs):
+        time.sleep(pause)
+        return function(*args, **kwargs)
+    return run
+
+joblib.dump = slowed(joblib.dump, 0.3)
+Registry.activate = slowed(Registry.activate, 2.0)
+Registry.set_status = slowed(Registry.set_status, 2.0)
+app()
+"""
+
+
 def _start_retrain(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "triage.cli", "retrain", "--force", "--corpus", str(TINY)],
+    return subprocess.Popen([sys.executable, "-c", SLOWED_RETRAIN, "retrain", "--force", "--corpus", str(TINY)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
