@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from triage.config import Settings, get_settings
@@ -21,6 +22,7 @@ from triage.errors import (
     ModelError,
     NotFoundError,
     RegistryError,
+    StoreError,
     TriageError,
     ValidationError,
 )
@@ -33,7 +35,10 @@ from .security import BodyLimit, SecurityHeaders, session_secret
 from .state import AppState, EngineHolder
 
 STATUS = {NotFoundError: 404, ConflictError: 409, ValidationError: 422, DataError: 422, InputError: 422,
-          ModelError: 503, IntegrityError: 409, RegistryError: 404}
+          ModelError: 503, IntegrityError: 409, RegistryError: 404, StoreError: 503}
+# the database went away or is locked mid-service (OperationalError, InterfaceError): a clear
+# 503 and nothing half stored (every request is one transaction), never a 500
+DATABASE_DOWN = "Datenbank nicht erreichbar: nichts gespeichert, bitte gleich noch einmal versuchen"
 
 
 def _status(exc: TriageError) -> int:
@@ -83,6 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return ui.error_page(request, exc) or JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                                            headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_down(request: Request, _exc: OperationalError | InterfaceError) -> JSONResponse:
+        return await http_error(request, HTTPException(503, DATABASE_DOWN, headers={"Retry-After": "5"}))
 
     for router in (triage.router, messages.router, meta.router, admin.router, ui.router):
         app.include_router(router)

@@ -35,7 +35,7 @@ def prepare(settings: Settings) -> None:
 
 
 def run(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    prepare(settings)
+    """Serve; call `prepare` first."""
     if workers <= 1:
         import uvicorn
 

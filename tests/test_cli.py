@@ -117,3 +117,19 @@ def test_messages_delete_and_purge(settings_env, tmp_path):
     assert missing.exit_code == 1 and "Nachricht 7 gibt es nicht" in missing.output
     purged = run("messages", "purge", "--closed-days", "730", *store)
     assert purged.exit_code == 0 and "0 Nachrichten gelöscht" in purged.stdout
+
+
+def test_retrain_without_new_reviews_is_no_error_and_failures_say_why(models, tmp_path):
+    data = ["--data-dir", str(tmp_path / "data")]
+    nothing_new = run("retrain", *data)
+    assert nothing_new.exit_code == 0, nothing_new.output
+    assert "keine neuen Prüfungen" in nothing_new.stdout
+    unreachable = run("retrain", "--database-url", "postgresql+psycopg://krm:geheim@127.0.0.1:9/triage")
+    assert unreachable.exit_code == 1 and "B001" in unreachable.stderr and "127.0.0.1:9" in unreachable.stderr
+    assert "geheim" not in unreachable.output
+    assert len(unreachable.stderr.strip().splitlines()) == 1 and "Traceback" not in unreachable.output
+
+
+def test_retrain_without_a_model_in_service_says_what_to_do(settings_env, tmp_path):
+    result = run("retrain", "--data-dir", str(tmp_path / "data"))
+    assert result.exit_code == 1 and "triage train" in result.stderr

@@ -179,15 +179,16 @@ def serve(
         os.environ["TRIAGE_DATA_DIR"] = str(data_dir)
     if database_url is not None:
         os.environ["TRIAGE_DATABASE_URL"] = database_url
+    from api.server import prepare, run
+
     try:
         if demo:
             _first_start(settings)
+        prepare(settings)  # the store's schema, before the first worker starts
     except TriageError as exc:
         raise fail(exc) from exc
     host, port = host or settings.host, port or settings.port
     typer.echo(f"KRM-Triage läuft auf http://{host}:{port}/ (Strg+C beendet)", err=True)
-    from api.server import run
-
     run(settings, host, port, workers)
 
 

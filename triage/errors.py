@@ -18,6 +18,7 @@ __all__ = [
     "ValidationError",
     "MailError",
     "MailboxError",
+    "StoreError",
 ]
 
 MESSAGES: dict[str, str] = {
@@ -43,6 +44,7 @@ MESSAGES: dict[str, str] = {
             "Ladevorgang verweigert",
     "S003": "Artefakt {name} von {version} steht nicht im Manifest: Ladevorgang verweigert",
     "S004": "Artefakt {name} von {version} fehlt",
+    "B001": "Datenbank {url} nicht erreichbar oder nicht nutzbar: {reason}",
     "N001": "Nachricht {id} gibt es nicht",
     "C001": "Nachricht {id} wurde inzwischen geändert (aktuelle Version {current}, gesendet {sent}): bitte neu laden",
     "V001": "{field}: {reason}",
@@ -127,3 +129,7 @@ class MailboxError(TriageError):
     @property
     def transient(self) -> bool:
         return self.code in self.TRANSIENT
+
+
+class StoreError(TriageError):
+    """The database cannot be reached or opened."""

@@ -13,7 +13,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import StoreError
 
 __all__ = ["database_url", "get_engine", "get_sessionmaker", "session_scope", "migrate"]
 
@@ -73,5 +77,17 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (creates it on first start)."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the database at `url` to the newest schema (creates it on first start). A database
+    that cannot be reached raises StoreError with the driver's first line (password hidden)."""
+    try:
+        command.upgrade(alembic_config(url), "head")
+    except (OperationalError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError("B001", url=_shown(url), reason=reason) from exc
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(ungültige Adresse)"
