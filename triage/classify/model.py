@@ -130,7 +130,8 @@ class TriageModel:
         others = [c for c in urgency_classes if c != tax.crisis_urgency]
         return {
             "concerns": dict(zip(self.classes_["concerns"],
-                                 secondary_thresholds(self.oof_["concerns"], targets["concerns"]).tolist())),
+                                 secondary_thresholds(self.oof_["concerns"], targets["concerns"],
+                                                      limit=tax.max_concerns - 1).tolist())),
             "urgency": {
                 tax.crisis_urgency: best_fbeta_threshold(u[:, exist], targets["urgency"] == tax.crisis_urgency,
                                                          self.exist_beta),
