@@ -1,5 +1,6 @@
 """The fast prediction path gives scikit-learn's own probabilities."""
 import numpy as np
+import pytest
 
 from triage.classify.features import frame
 
@@ -27,6 +28,7 @@ def test_compiled_heads_equal_sklearn_on_the_corpus_model(corpus_engine, analyze
         np.testing.assert_allclose(heads[name].predict_proba(x_fast), pipeline.predict_proba(x), atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # SGD epochs sized for large data
 def test_compiled_sgd_heads_equal_sklearn(analyzer, taxonomy):
     from tests.conftest import TINY
     from training.corpus import read_examples
