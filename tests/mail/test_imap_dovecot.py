@@ -324,3 +324,30 @@ def test_imap_uidvalidity_change_rescans_without_duplicates(dovecot, folder, db_
     assert report.stored == 1  # only the new mail; the three known ones are recognised
     flags = check_tags(dovecot, folder, db_url, tiny_engine)
     assert len(flags) == 4 and len(stored(db_url)) == 4
+
+
+def test_imap_deleted_message_loses_its_keywords_and_is_not_stored_again(dovecot, folder, db_url,
+                                                                        tiny_engine) -> None:
+    from triage.store.deletion import delete_message
+
+    known = [mail(0), mail(1)]
+    append(dovecot, folder, *known)
+    worker = tagger(dovecot, tiny_engine, db_url, folder)
+    worker.run_once()
+    gone = stored(db_url)[0]
+    with session_scope(db_url) as session:
+        delete_message(session, gone.id, actor="datenschutz", reason="Antrag auf Löschung")
+    assert worker.sync_corrections().keyword_updates == 1
+    flags = server_flags(dovecot, folder)
+    assert ours(worker.scheme, flags[gone.source_uid]) == set() and len(flags) == 2  # the mail stays
+    worker.mailbox.close()
+    with client(dovecot) as imap:  # the folder is rebuilt: new UIDVALIDITY, the same mails again
+        imap.select_folder("INBOX")
+        imap.delete_folder(folder)
+        imap.create_folder(folder)
+    append(dovecot, folder, *known)
+    again = tagger(dovecot, tiny_engine, db_url, folder).run_once()
+    assert (again.stored, again.erased) == (0, 1)
+    assert gone.id not in [m.id for m in stored(db_url)] and len(stored(db_url)) == 1
+    untagged = [uid for uid, have in server_flags(dovecot, folder).items() if not ours(worker.scheme, have)]
+    assert len(untagged) == 1

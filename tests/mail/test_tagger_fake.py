@@ -296,8 +296,9 @@ def test_tagger_and_imap_public_names() -> None:
 
     assert tagger.__all__ == ["Tagger", "Report", "idempotency_key"]
     assert imap.__all__ == ["Mailbox", "ImapMailbox", "FakeMailbox", "Security", "SECURITIES", "chunks"]
-    assert mailbox_state.__all__ == ["MailboxState", "MailboxMessage", "get_state", "save_state", "at_location",
-                                     "find_known", "remember", "in_folder", "MAX_MESSAGE_ID"]
+    assert mailbox_state.__all__ == ["MailboxState", "MailboxMessage", "MailboxTombstone", "get_state",
+                                     "save_state", "at_location", "find_known", "remember", "in_folder", "bury",
+                                     "grave_of", "graves_in", "MAX_MESSAGE_ID"]
 
 
 def test_mail_imported_from_a_file_before_is_tagged_not_stored_again(box, tiny_engine, db_url) -> None:
@@ -322,3 +323,32 @@ def test_optional_copy_into_unit_folders_besides_keywords(box, tiny_engine, db_u
     assert report.tagged == 2 and report.copied == 2
     assert sum(len(f.mails) for name, f in box.folders.items() if name.startswith("KRM_an_")) == 2
     assert len(box.folders["INBOX"].mails) == 2  # copied, never moved or deleted
+
+
+def test_a_message_deleted_for_data_protection_loses_its_keywords_and_stays_deleted(box, tiny_engine,
+                                                                                     db_url) -> None:
+    from triage.store.deletion import delete_message
+    from triage.store.mailbox_state import MailboxTombstone
+
+    for n in range(3):
+        box.append("INBOX", mail(n))
+    tagger = make(box, tiny_engine, db_url)
+    tagger.run_once()
+    gone = stored(db_url)[1]
+    with session_scope(db_url) as session:
+        delete_message(session, gone.id, actor="datenschutz", reason="Antrag auf Löschung")
+    report = tagger.sync_corrections()
+    assert report.keyword_updates == 1
+    flags = server_ours(box, tagger)
+    assert flags[gone.source_uid] == set() and all(flags[uid] for uid in flags if uid != gone.source_uid)
+    assert box.folders["INBOX"].mails[gone.source_uid].raw == mail(1)  # the mail itself stays on the server
+    with session_scope(db_url) as session:  # the tombstone knows where and which bytes, nothing of the content
+        [grave] = session.scalars(select(MailboxTombstone))
+        assert (grave.folder, grave.uid) == ("INBOX", gone.source_uid) and len(grave.raw_sha256) == 64
+
+    box.renumber("INBOX", keep_flags=True)  # rebuilt server index: everything is looked at again
+    again = tagger.run_once()
+    assert (again.stored, again.known, again.erased) == (0, 2, 1)
+    assert "1 gelöschte Nachrichten nicht wieder aufgenommen" in again.summary()
+    assert gone.id not in [m.id for m in stored(db_url)] and len(stored(db_url)) == 2
+    assert server_ours(box, tagger)[2] == set()  # same mail, new UID: still no keywords

@@ -34,7 +34,17 @@ from ..classify.engine import Message as EngineMessage
 from ..errors import ConflictError, MailboxError, TriageError, ValidationError
 from ..store.audit import record
 from ..store.db import session_scope
-from ..store.mailbox_state import MailboxMessage, at_location, find_known, get_state, in_folder, remember, save_state
+from ..store.mailbox_state import (
+    MailboxMessage,
+    at_location,
+    find_known,
+    get_state,
+    grave_of,
+    graves_in,
+    in_folder,
+    remember,
+    save_state,
+)
 from ..store.messages import review_message, store_message
 from ..store.tables import Message
 from .imap import Mailbox, chunks
@@ -62,6 +72,7 @@ class Report:
     copied: int = 0
     keyword_updates: int = 0
     routing_corrections: int = 0
+    erased: int = 0  # mails of messages deleted for data protection: keywords off, not stored again
 
     def __iadd__(self, other: Report) -> Report:
         for f in fields(self):
@@ -71,7 +82,8 @@ class Report:
     def summary(self) -> str:
         return (f"{self.seen} neue E-Mails: {self.stored} gespeichert, {self.quarantined} in Quarantäne, "
                 f"{self.known} schon bekannt; {self.tagged} verschlagwortet, {self.copied} kopiert; "
-                f"{self.keyword_updates} Schlagwort-Korrekturen, {self.routing_corrections} Umleitungen")
+                f"{self.keyword_updates} Schlagwort-Korrekturen, {self.routing_corrections} Umleitungen"
+                + (f"; {self.erased} gelöschte Nachrichten nicht wieder aufgenommen" if self.erased else ""))
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class _Plan:
     keywords: frozenset[str]
     unit: str
     copied_to: str | None
+    erased: bool = False  # its message was deleted: take our keywords off, copy nothing
 
 
 def idempotency_key(mailbox: str, uidvalidity: int, uid: int) -> str:
@@ -222,7 +235,13 @@ class Tagger:
                          or find_known(session, self.mailbox.name, _sha256(raw),
                                        mail.message_id if (mail and rescan) else "")
                          or self._imported(session, uidvalidity, uid, raw, mail))
-                if entry is not None:
+                grave = None if entry else grave_of(session, self.mailbox.name, self.folder, uidvalidity, uid,
+                                                    _sha256(raw))
+                if grave is not None:  # deleted for data protection: never stored again
+                    grave.folder, grave.uidvalidity, grave.uid = self.folder, uidvalidity, uid
+                    plans.append(_Plan(uid, 0, frozenset(), "", None, erased=True))
+                    report.erased += 1
+                elif entry is not None:
                     report.known += 1
                     entry.folder, entry.uidvalidity, entry.uid = self.folder, uidvalidity, uid
                     plans.append(self._plan(entry))
@@ -324,7 +343,7 @@ class Tagger:
     def _copy_to_unit_folders(self, plans: list[_Plan], report: Report) -> None:
         """Copy each mail once into its unit's folder (never move or delete the original)."""
         for plan in plans:
-            if plan.copied_to is not None:
+            if plan.copied_to is not None or plan.erased:
                 continue
             target = self.fallback_folders[plan.unit]
             self.mailbox.copy(plan.uid, target)
@@ -376,6 +395,11 @@ class Tagger:
         try:
             with session_scope(self.db_url) as session:
                 entry = find_known(session, self.mailbox.name, _sha256(raw), mail.message_id if mail else "")
+                grave = None if entry else grave_of(session, self.mailbox.name, folder, uidvalidity, uid,
+                                                    _sha256(raw))
+                if grave is not None:  # its message was deleted: its keywords come off with the next sync
+                    grave.folder, grave.uidvalidity, grave.uid = folder, uidvalidity, uid
+                    return
                 if entry is None:  # tagged, but not by us (another store): leave it alone
                     self._foreign.add((folder, uidvalidity, uid))
                     return
@@ -397,8 +421,10 @@ class Tagger:
             return
         uidvalidity, _uids = selected
         with session_scope(self.db_url) as session:
-            wanted = {entry.uid: self._plan(entry).keywords
-                      for entry in in_folder(session, self.mailbox.name, folder, uidvalidity)}
+            # mails of deleted messages lose our keywords; stored mails carry their labels
+            wanted = {grave.uid: frozenset() for grave in graves_in(session, self.mailbox.name, folder, uidvalidity)}
+            wanted |= {entry.uid: self._plan(entry).keywords
+                       for entry in in_folder(session, self.mailbox.name, folder, uidvalidity)}
         if not wanted:
             return
         current = self.mailbox.keywords(list(wanted))

@@ -2,9 +2,10 @@
 longer ago than the office's retention period.
 
 A deleted message takes its text, raw mail, predictions and reviews with it (so retraining
-never sees it again). Its rows in the audit log stay, for who did what when, but lose their
-details (labels and reviewers' notes are social data too); one more row records the deletion
-and its reason.
+never sees it again). If it came from a mailbox, a tombstone keeps where the mail lies and the
+hash of its bytes, so the tagger takes its keywords off and never stores it again. Its rows in
+the audit log stay, for who did what when, but lose their details (labels and reviewers' notes
+are social data too); one more row records the deletion and its reason.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
 from .audit import record
+from .mailbox_state import bury
 from .messages import get_message
 from .tables import AuditEntry, Message
 
@@ -29,6 +31,7 @@ def delete_message(session: Session, message_id: int, *, actor: str, reason: str
     message = get_message(session, message_id)
     received = message.received_at.date().isoformat()
     session.execute(update(AuditEntry).where(AuditEntry.message_id == message_id).values(detail=ERASED))
+    bury(session, message_id)
     session.delete(message)
     session.flush()
     record(session, actor, "nachricht.geloescht", message_id, reason=reason.strip(), received=received)

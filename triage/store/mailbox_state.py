@@ -5,9 +5,11 @@
 - `MailboxMessage`: per stored mail its current place on the server (folder, UIDVALIDITY, UID)
   and fingerprints (sha256 of the raw bytes, Message-ID), so a re-numbered folder or a mail moved
   by a person is recognised instead of being stored twice.
+- `MailboxTombstone`: where the mail of a message deleted for data protection lies, and the
+  sha256 of its bytes, nothing more: the tagger takes its keywords off and never stores it again.
 
 Plain functions that take a session; the caller owns the transaction. The tables share `Base`
-with `tables.py` and are created by migration 0002.
+with `tables.py` and are created by migrations 0002 and 0003.
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from .tables import Base, Message, utcnow
 
-__all__ = ["MailboxState", "MailboxMessage", "get_state", "save_state", "at_location", "find_known",
-           "remember", "in_folder", "MAX_MESSAGE_ID"]
+__all__ = ["MailboxState", "MailboxMessage", "MailboxTombstone", "get_state", "save_state", "at_location",
+           "find_known", "remember", "in_folder", "bury", "grave_of", "graves_in", "MAX_MESSAGE_ID"]
 
 MAX_MESSAGE_ID = 500
 
@@ -55,6 +57,20 @@ class MailboxMessage(Base):
     message: Mapped[Message] = relationship()
 
     __table_args__ = (Index("ix_mailbox_messages_location", "mailbox", "folder", "uidvalidity", "uid"),)
+
+
+class MailboxTombstone(Base):
+    __tablename__ = "mailbox_tombstones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(300))
+    folder: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_mailbox_tombstones_location", "mailbox", "folder", "uidvalidity", "uid"),)
 
 
 def get_state(session: Session, mailbox: str, folder: str) -> MailboxState | None:
@@ -105,3 +121,28 @@ def in_folder(session: Session, mailbox: str, folder: str, uidvalidity: int) -> 
         .where(MailboxMessage.mailbox == mailbox, MailboxMessage.folder == folder,
                MailboxMessage.uidvalidity == uidvalidity)
         .order_by(MailboxMessage.uid)))
+
+
+def bury(session: Session, message_id: int) -> int:
+    """Before message `message_id` is deleted: a tombstone for each of its mails (location and
+    hash only); their `MailboxMessage` rows go with the message. The number of mails."""
+    entries = session.scalars(select(MailboxMessage).where(MailboxMessage.message_id == message_id)).all()
+    for e in entries:
+        session.add(MailboxTombstone(mailbox=e.mailbox, folder=e.folder, uidvalidity=e.uidvalidity, uid=e.uid,
+                                     raw_sha256=e.raw_sha256))
+    return len(entries)
+
+
+def grave_of(session: Session, mailbox: str, folder: str, uidvalidity: int, uid: int,
+             raw_sha256: str) -> MailboxTombstone | None:
+    """The tombstone of this mail: at this place, else with these bytes anywhere in the mailbox."""
+    query = select(MailboxTombstone).where(MailboxTombstone.mailbox == mailbox).order_by(MailboxTombstone.id).limit(1)
+    return (session.scalar(query.where(MailboxTombstone.folder == folder, MailboxTombstone.uidvalidity == uidvalidity,
+                                       MailboxTombstone.uid == uid))
+            or session.scalar(query.where(MailboxTombstone.raw_sha256 == raw_sha256)))
+
+
+def graves_in(session: Session, mailbox: str, folder: str, uidvalidity: int) -> list[MailboxTombstone]:
+    return list(session.scalars(select(MailboxTombstone).where(
+        MailboxTombstone.mailbox == mailbox, MailboxTombstone.folder == folder,
+        MailboxTombstone.uidvalidity == uidvalidity).order_by(MailboxTombstone.uid)))
