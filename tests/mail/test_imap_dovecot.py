@@ -351,3 +351,21 @@ def test_imap_deleted_message_loses_its_keywords_and_is_not_stored_again(dovecot
     assert gone.id not in [m.id for m in stored(db_url)] and len(stored(db_url)) == 1
     untagged = [uid for uid, have in server_flags(dovecot, folder).items() if not ours(worker.scheme, have)]
     assert len(untagged) == 1
+
+
+def test_imap_keyword_changed_in_a_mail_client_is_a_correction(dovecot, folder, db_url, tiny_engine) -> None:
+    append(dovecot, folder, mail(1))
+    worker = tagger(dovecot, tiny_engine, db_url, folder)
+    worker.run_once()
+    [message] = stored(db_url)
+    target = "leistungsbereich" if message.unit != "leistungsbereich" else "krm"
+    with client(dovecot) as imap:  # a colleague re-tags the mail in her mail client
+        imap.select_folder(folder)
+        imap.remove_flags([message.source_uid], [worker.scheme.units[message.unit]])
+        imap.add_flags([message.source_uid], [f"KRM_an_{target}"])
+    assert worker.sync_corrections().keyword_corrections == 1
+    with session_scope(db_url) as session:
+        assert session.get(Message, message.id).unit == target
+    assert f"KRM_an_{target}" in server_flags(dovecot, folder)[message.source_uid]
+    assert worker.sync_corrections().keyword_corrections == 0
+    check_tags(dovecot, folder, db_url, tiny_engine)

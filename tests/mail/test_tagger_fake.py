@@ -352,3 +352,50 @@ def test_a_message_deleted_for_data_protection_loses_its_keywords_and_stays_dele
     assert "1 gelöschte Nachrichten nicht wieder aufgenommen" in again.summary()
     assert gone.id not in [m.id for m in stored(db_url)] and len(stored(db_url)) == 2
     assert server_ours(box, tagger)[2] == set()  # same mail, new UID: still no keywords
+
+
+def _edit(box, uid: int, add: set[str], remove: set[str]) -> None:
+    """A person changes keywords in a mail client."""
+    box.selected = "INBOX"
+    box.set_keywords(uid, add, remove)
+
+
+def test_urgency_and_unit_keywords_changed_in_a_mail_client_are_corrections(box, tiny_engine, db_url) -> None:
+    uid = box.append("INBOX", mail(2))
+    tagger = make(box, tiny_engine, db_url)
+    tagger.run_once()
+    [message] = stored(db_url)
+    target = "leistungsbereich" if message.unit != "leistungsbereich" else "krm"
+    old_unit, old_urgency = tagger.scheme.units[message.unit], tagger.scheme.urgencies.get(message.urgency)
+    _edit(box, uid, {f"KRM_an_{target}", "KRM_zeitkritisch"}, {old_unit, old_urgency} - {None})
+    report = tagger.sync_corrections()
+    assert report.keyword_corrections == 1  # taken, not overwritten (only KRM_pruefen goes: it is reviewed now)
+    with session_scope(db_url) as session:
+        corrected = session.get(Message, message.id)
+        [review] = session.scalars(select(Review).where(Review.message_id == message.id))
+        assert (corrected.unit, corrected.urgency) == (target, "zeitkritisch")
+        assert review.reviewer == "postfach" and f"+KRM_an_{target}" in review.note
+    assert {f"KRM_an_{target}", "KRM_zeitkritisch"} <= box.flags("INBOX", uid)
+    again = tagger.sync_corrections()
+    assert (again.keyword_corrections, again.keyword_updates) == (0, 0)
+
+
+def test_other_keyword_edits_are_put_back_and_reviews_in_the_ui_are_no_edits(box, tiny_engine, db_url) -> None:
+    uid = box.append("INBOX", mail(1))
+    tagger = make(box, tiny_engine, db_url)
+    tagger.run_once()
+    [message] = stored(db_url)
+    area = tagger.scheme.areas[tiny_engine.taxonomy.area_of(message.concerns[0])]
+    other = next(k for k in tagger.scheme.areas.values() if k != area)
+    _edit(box, uid, {other}, {area})  # the area names no single topic: nothing to learn, the label stays
+    report = tagger.sync_corrections()
+    assert (report.keyword_corrections, report.keyword_updates) == (0, 1)
+    assert area in box.flags("INBOX", uid) and other not in box.flags("INBOX", uid)
+    with session_scope(db_url) as session:
+        review_message(session, tiny_engine.taxonomy, message.id, version=message.version, reviewer="sachbearbeitung",
+                       action="correct", labels={"urgency": "existenzbedrohend"})
+    report = tagger.sync_corrections()  # the tagger's own update after a review is not a person's edit
+    assert (report.keyword_corrections, report.keyword_updates) == (0, 1)
+    assert "KRM_existenzbedrohend" in box.flags("INBOX", uid)
+    with session_scope(db_url) as session:
+        assert len(session.scalars(select(Review).where(Review.message_id == message.id)).all()) == 1

@@ -49,7 +49,7 @@ from ..store.messages import review_message, store_message
 from ..store.tables import Message
 from .imap import Mailbox, chunks
 from .intake import mail_key, quarantine_result, received_at
-from .keywords import DEFAULT_PREFIX, build_scheme, keywords_for, ours, unit_from_keywords
+from .keywords import DEFAULT_PREFIX, build_scheme, keywords_for, ours, unit_from_keywords, urgency_from_keywords
 from .parse import ParsedMail, parse_bytes
 
 __all__ = ["Tagger", "Report", "idempotency_key"]
@@ -72,6 +72,7 @@ class Report:
     copied: int = 0
     keyword_updates: int = 0
     routing_corrections: int = 0
+    keyword_corrections: int = 0  # urgency or unit keywords changed by a person, taken as reviews
     erased: int = 0  # mails of messages deleted for data protection: keywords off, not stored again
 
     def __iadd__(self, other: Report) -> Report:
@@ -82,7 +83,8 @@ class Report:
     def summary(self) -> str:
         return (f"{self.seen} neue E-Mails: {self.stored} gespeichert, {self.quarantined} in Quarantäne, "
                 f"{self.known} schon bekannt; {self.tagged} verschlagwortet, {self.copied} kopiert; "
-                f"{self.keyword_updates} Schlagwort-Korrekturen, {self.routing_corrections} Umleitungen"
+                f"{self.keyword_updates} Schlagwort-Korrekturen, {self.routing_corrections} Umleitungen, "
+                f"{self.keyword_corrections} Korrekturen aus geänderten Schlagwörtern"
                 + (f"; {self.erased} gelöschte Nachrichten nicht wieder aufgenommen" if self.erased else ""))
 
 
@@ -329,6 +331,7 @@ class Tagger:
         current = self.mailbox.keywords([plan.uid for plan in plans])
         for plan in plans:
             report.tagged += self._set(plan.uid, plan.keywords, current.get(plan.uid, set()))
+        self._remember_written({plan.entry_id: plan.keywords for plan in plans if not plan.erased})
         if self.copy_to_units:
             self._copy_to_unit_folders(plans, report)
 
@@ -339,6 +342,15 @@ class Tagger:
             self.mailbox.set_keywords(uid, add, remove)
             return 1
         return 0
+
+    def _remember_written(self, written: Mapping[int, frozenset[str]]) -> None:
+        """What we set on each mail (by entry id): a later difference on the server is a person's edit."""
+        with session_scope(self.db_url) as session:
+            for entry_id, keywords in written.items():
+                entry = session.get(MailboxMessage, entry_id)
+                text = " ".join(sorted(keywords))
+                if entry is not None and entry.written != text:
+                    entry.written = text
 
     def _copy_to_unit_folders(self, plans: list[_Plan], report: Report) -> None:
         """Copy each mail once into its unit's folder (never move or delete the original)."""
@@ -415,21 +427,63 @@ class Tagger:
             log.info("Verschiebung von UID %s in %s nicht übernommen: %s", uid, folder, exc.message)
 
     def _sync_keywords(self, folder: str, report: Report) -> None:
-        """Keywords follow the stored labels: a review in the web UI shows up in the mailbox."""
+        """Keywords follow the stored labels: a review in the web UI shows up in the mailbox. A person
+        who changed our urgency or unit keyword in a mail client has corrected the suggestion: that
+        becomes a review (like a move into a unit's folder), not something to overwrite."""
         selected = self._select_existing(folder)
         if selected is None or not self.mailbox.supports_keywords():
             return
         uidvalidity, _uids = selected
         with session_scope(self.db_url) as session:
-            # mails of deleted messages lose our keywords; stored mails carry their labels
-            wanted = {grave.uid: frozenset() for grave in graves_in(session, self.mailbox.name, folder, uidvalidity)}
-            wanted |= {entry.uid: self._plan(entry).keywords
-                       for entry in in_folder(session, self.mailbox.name, folder, uidvalidity)}
-        if not wanted:
+            graves = [grave.uid for grave in graves_in(session, self.mailbox.name, folder, uidvalidity)]
+            written = {e.uid: (e.id, e.written) for e in in_folder(session, self.mailbox.name, folder, uidvalidity)}
+        if not graves and not written:
             return
-        current = self.mailbox.keywords(list(wanted))
-        for uid, flags in current.items():
-            report.keyword_updates += self._set(uid, wanted[uid], flags)
+        current = self.mailbox.keywords(graves + list(written))
+        held = set()  # edits that could not be taken now (someone is reviewing): leave the mail as it is
+        for uid, (entry_id, last) in written.items():
+            have = ours(self.scheme, current.get(uid, set()))
+            if last is not None and have != set(last.split()):
+                taken = self._take_edit(entry_id, set(last.split()), have)
+                if taken is None:
+                    held.add(uid)
+                report.keyword_corrections += bool(taken)
+        with session_scope(self.db_url) as session:
+            # mails of deleted messages lose our keywords; stored mails carry their (perhaps just corrected) labels
+            plans = [self._plan(e) for e in in_folder(session, self.mailbox.name, folder, uidvalidity)
+                     if e.uid not in held]
+        wanted = {uid: frozenset() for uid in graves} | {plan.uid: plan.keywords for plan in plans}
+        for uid, keywords in wanted.items():
+            if uid in current:  # still on the server
+                report.keyword_updates += self._set(uid, keywords, current[uid])
+        self._remember_written({plan.entry_id: plan.keywords for plan in plans
+                                if plan.uid in current and written[plan.uid][1] != " ".join(sorted(plan.keywords))})
+
+    def _take_edit(self, entry_id: int, last: set[str], have: set[str]) -> bool | None:
+        """Urgency or unit keywords a person changed, as a correction of the stored labels: True when
+        one was made, False when the edit names nothing new (or only the area, which maps to no
+        single topic), None when the message is being reviewed right now."""
+        changed = last ^ have
+        labels = {}
+        if changed & set(self.scheme.urgencies.values()):
+            labels["urgency"] = urgency_from_keywords(self.scheme, self.taxonomy, have)
+        if changed & set(self.scheme.units.values()):
+            labels["routing"] = unit_from_keywords(self.scheme, have)
+        try:
+            with session_scope(self.db_url) as session:
+                message = session.get(MailboxMessage, entry_id).message
+                labels = {k: v for k, v in labels.items()
+                          if v is not None and v != {"urgency": message.urgency, "routing": message.unit}[k]}
+                if not labels:
+                    return False
+                review_message(session, self.taxonomy, message.id, version=message.version, reviewer=REVIEWER,
+                               action="correct", labels=labels,
+                               note="Schlagwörter im Postfach geändert: " + ", ".join(
+                                   [f"-{k}" for k in sorted(last - have)] + [f"+{k}" for k in sorted(have - last)]))
+                return True
+        except ConflictError as exc:
+            log.info("Schlagwort-Änderung an Nachricht %s nicht übernommen: %s", entry_id, exc.message)
+            return None
 
 
 def _sha256(raw: bytes) -> str:

@@ -9,7 +9,7 @@
   sha256 of its bytes, nothing more: the tagger takes its keywords off and never stores it again.
 
 Plain functions that take a session; the caller owns the transaction. The tables share `Base`
-with `tables.py` and are created by migrations 0002 and 0003.
+with `tables.py` and are created by migrations 0002 to 0004.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class MailboxMessage(Base):
     header_message_id: Mapped[str] = mapped_column(String(MAX_MESSAGE_ID), default="", index=True)
     quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
     copied_to: Mapped[str | None] = mapped_column(String(300))  # fallback folder, when keywords are not allowed
+    written: Mapped[str | None] = mapped_column(String(2000))  # our keywords as last set, space-separated
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     message: Mapped[Message] = relationship()
