@@ -29,7 +29,7 @@ from .cli_common import (
 )
 from .cli_mailbox import mailbox_app
 from .cli_models import evaluate, models_app, retrain, train
-from .cli_store import messages_app, tokens_app, users_app
+from .cli_store import messages_app, report, tokens_app, users_app
 from .errors import InputError, TriageError
 
 app = typer.Typer(help="KRM-Triage: Kategorien, Dringlichkeit, Absender und Zuständigkeit für Kundenreaktionen.",
@@ -253,7 +253,7 @@ def import_mail(
 for name, sub in (("models", models_app), ("mailbox", mailbox_app), ("users", users_app),
                   ("tokens", tokens_app), ("messages", messages_app)):
     app.add_typer(sub, name=name)
-for command in (train, evaluate, retrain):
+for command in (train, evaluate, retrain, report):
     app.command()(command)
 
 if __name__ == "__main__":

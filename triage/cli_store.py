@@ -1,5 +1,5 @@
-"""`triage users`, `tokens` and `messages`: accounts, API tokens and deletion in the store.
-Secrets go to stdout alone (for scripts); everything else is one line."""
+"""`triage users`, `tokens`, `messages` and `report`: accounts, API tokens, deletion and the annual
+report from the store. Secrets go to stdout alone (for scripts); everything else is one line."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ import typer
 from .cli_common import DatabaseUrl, DataDir, fail, settings_for, store_session
 from .errors import TriageError
 
-__all__ = ["users_app", "tokens_app", "messages_app"]
+__all__ = ["users_app", "tokens_app", "messages_app", "report"]
 
 users_app = typer.Typer(help="Benutzer des Web-Dienstes.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API-Tokens für Maschinen.", no_args_is_help=True)
@@ -108,3 +108,37 @@ def messages_purge(
     except TriageError as exc:
         raise fail(exc) from exc
     typer.echo(f"{count} Nachrichten gelöscht (abgeschlossen vor {before:%Y-%m-%d})")
+
+
+def report(
+    year: Annotated[int, typer.Argument(help="Berichtsjahr, z. B. 2025")],
+    output: Annotated[Path | None, typer.Option(help="Ordner für HTML, Diagramme, CSV und JSON "
+                                                     "(Standard: <data-dir>/berichte)")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Jahresbericht: Reaktionen und Anliegen je Bereich, Thema, Art und Eingangsweg, Veränderung
+    zum Vorjahr, Anteil innerhalb von 14 Tagen abgeschlossen; als HTML mit Diagrammen, CSV und JSON.
+
+    Beispiel: triage report 2025 --data-dir data
+    """
+    from .reporting.annual import annual_figures
+    from .reporting.load import deleted_in, messages_frame
+    from .reporting.render import saved_counts, write_annual_report
+    from .taxonomy import default_taxonomy
+
+    settings = settings_for(data_dir, database_url)
+    folder = output or Path(settings.data_dir) / "berichte"
+    try:
+        with store_session(settings) as session:
+            frame = messages_frame(session, year - 1, year)
+            deleted = deleted_in(session, year)
+    except TriageError as exc:
+        raise fail(exc) from exc
+    previous = saved_counts(folder, year - 1)
+    figures = annual_figures(frame, year, default_taxonomy(), previous=previous, deleted=deleted)
+    if figures["reactions"]["count"] == 0:
+        typer.echo(f"Hinweis: keine gespeicherten Nachrichten aus {year}", err=True)
+    path = write_annual_report(figures, folder)
+    typer.echo(f"Jahresbericht {year}: {figures['reactions']['count']} Reaktionen, "
+               f"{figures['concerns']['count']} Anliegen; {path}")

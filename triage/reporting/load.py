@@ -1,0 +1,33 @@
+"""Reading what the annual report needs from the store (the I/O edge of `annual.py`)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..store.tables import AuditEntry, Message
+from .annual import COLUMNS
+
+__all__ = ["messages_frame", "deleted_in"]
+
+
+def _start(year: int) -> datetime:
+    return datetime(year, 1, 1, tzinfo=UTC)
+
+
+def messages_frame(session: Session, first_year: int, last_year: int) -> pd.DataFrame:
+    """One row per stored message received from `first_year` to `last_year` (current labels)."""
+    columns = [getattr(Message, c) for c in COLUMNS]
+    rows = session.execute(select(*columns).where(Message.received_at >= _start(first_year),
+                                                  Message.received_at < _start(last_year + 1))).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(COLUMNS))
+
+
+def deleted_in(session: Session, year: int) -> int:
+    """Messages received in `year` and deleted on request or after the retention period (the audit
+    log keeps the date of receipt of each deletion, nothing else)."""
+    received = AuditEntry.detail["received"].as_string()
+    return int(session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "nachricht.geloescht", received >= f"{year}-01-01", received < f"{year + 1}-01-01")) or 0)

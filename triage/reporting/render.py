@@ -1,0 +1,103 @@
+"""Writing the annual report: an HTML page with PNG charts (matplotlib), the tables as CSV for the
+office's own layout, and the year's counts as JSON, which next year's report compares against
+when this year's messages are no longer stored."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
+
+__all__ = ["write_annual_report", "saved_counts"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+TABLES = {"by_art": "Art", "by_area": "Bereich (Anliegen)", "complaints_by_area": "Beschwerden nach Bereich",
+          "by_topic": "Thema (Anliegen)", "by_channel": "Eingangsweg", "by_unit": "Zuständige Stelle",
+          "begruendet": "Beschwerden begründet"}
+MONTHS = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
+
+
+def _stem(year: int) -> str:
+    return f"jahresbericht-{year}"
+
+
+def saved_counts(folder: str | Path, year: int) -> dict | None:
+    """The counts of `year` as saved by its report, if there is one."""
+    path = Path(folder) / f"{_stem(year)}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))["counts"]
+
+
+def _bars(path: Path, rows: list[dict], year: int, previous_year: int | None, title: str) -> None:
+    labels = [r["name"] if len(r["name"]) <= 22 else r["name"][:21] + "…" for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    y = range(len(rows))
+    if previous_year is not None:
+        ax.barh([i + 0.2 for i in y], [r["previous"] or 0 for r in rows], height=0.4, label=str(previous_year),
+                color="#b8c4d6")
+    ax.barh([i - 0.2 for i in y] if previous_year is not None else list(y), [r["count"] for r in rows],
+            height=0.4, label=str(year), color="#1f4e8c")
+    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _months(path: Path, figures: dict) -> None:
+    previous = figures["previous_counts"]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    now = figures["counts"]["by_month"]
+    ax.plot(MONTHS, [now[str(m)] for m in range(1, 13)], marker="o", label=str(figures["year"]), color="#1f4e8c")
+    if previous and "by_month" in previous:
+        ax.plot(MONTHS, [previous["by_month"].get(str(m), 0) for m in range(1, 13)], marker=".", linestyle="--",
+                label=str(figures["year"] - 1), color="#8a9bb5")
+    ax.set_title("Reaktionen je Monat", fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_annual_report(figures: dict, folder: str | Path) -> Path:
+    """Write HTML, charts, CSV and JSON of `figures` into `folder`; the path of the HTML page."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, year, before = _stem(figures["year"]), figures["year"], figures["previous_year"]
+    charts = {"by_area": f"{stem}-bereiche.png", "by_channel": f"{stem}-eingangswege.png",
+              "months": f"{stem}-monate.png"}
+    _bars(folder / charts["by_area"], figures["by_area"], year, before, "Anliegen nach Bereich")
+    _bars(folder / charts["by_channel"], figures["by_channel"], year, before, "Reaktionen nach Eingangsweg")
+    _months(folder / charts["months"], figures)
+    with open(folder / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(["Tabelle", "Code", "Bezeichnung", "Anzahl", "Anteil %", f"Vorjahr {before or ''}".strip(),
+                      "Veränderung %"])
+        for key, title in TABLES.items():
+            for r in figures[key]:
+                out.writerow([title, r["code"], r["name"], r["count"], _num(r["share"]), _num(r["previous"]),
+                              _num(r["change"])])
+    (folder / f"{stem}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+    html = env.get_template("annual.html").render(f=figures, charts=charts, tables=TABLES, num=_num)
+    path = folder / f"{stem}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _num(value) -> str:
+    """German number format for the office's documents: 1.243 and 54,6."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{value:,}".replace(",", ".")
