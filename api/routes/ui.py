@@ -1,5 +1,6 @@
 """The staff web UI (German, server-rendered): login, review queue, one message with its
-suggestion, accept with one key, correct through the tree picker, the Ombudsstelle's view."""
+suggestion, accept with one key, correct through the tree picker, the Ombudsstelle's view, and
+for admins the deletion of a message on request."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from triage.store.deletion import delete_message
 from triage.store.messages import BEGRUENDET, STATUSES, Filters, get_message, list_messages, review_message
 from triage.store.users import Principal, authenticate
 
@@ -72,7 +74,7 @@ def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
 
 
 def _queue(request: Request, session, state, unit: str | None, urgency: str | None, status: str | None,
-           pruefen: bool, order: str, seite: int, title: str) -> HTMLResponse:
+           pruefen: bool, order: str, seite: int, title: str, deleted: int | None = None) -> HTMLResponse:
     user = _user(request, state)
     unit = unit_scope(user, state.taxonomy.crisis_unit) or unit
     filters = Filters(status=status or None, unit=unit or None, urgency=urgency or None,
@@ -81,7 +83,7 @@ def _queue(request: Request, session, state, unit: str | None, urgency: str | No
     rows = [message_out(m) for m in items]
     topic_names = {t.code: t.name for t in state.taxonomy.topics}
     return _page(request, "queue.html", title=title, rows=rows, total=total, seite=seite, pages=-(-total // PAGE),
-                 tax=state.taxonomy, topic_names=topic_names, statuses=STATUSES,
+                 tax=state.taxonomy, topic_names=topic_names, statuses=STATUSES, deleted=deleted,
                  filters={"unit": unit or "", "urgency": urgency or "", "status": status or "",
                           "pruefen": pruefen, "order": order})
 
@@ -92,8 +94,8 @@ def _queue(request: Request, session, state, unit: str | None, urgency: str | No
 def queue(request: Request, session: SessionDep, state: StateDep, unit: str | None = None,
           urgency: str | None = None, status: str | None = None, pruefen: bool = False,
           order: Annotated[str, Query(pattern="^(queue|unsicher)$")] = "queue",
-          seite: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    return _queue(request, session, state, unit, urgency, status, pruefen, order, seite, "Eingang")
+          seite: Annotated[int, Query(ge=1)] = 1, geloescht: int | None = None) -> HTMLResponse:
+    return _queue(request, session, state, unit, urgency, status, pruefen, order, seite, "Eingang", geloescht)
 
 
 @router.get("/ombudsstelle")
@@ -145,3 +147,18 @@ async def review(request: Request, message_id: int, session: SessionDep, state: 
     REVIEWS.labels(action).inc()
     back = form.get("zurueck", "/")
     return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", 303)
+
+
+@router.post("/nachrichten/{message_id}/loeschen")
+async def delete(request: Request, message_id: int, session: SessionDep, state: StateDep) -> Response:
+    """Admins delete a message for data protection (an erasure request), with a reason."""
+    user = _user(request, state)
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    if user.role != "admin":
+        raise HTTPException(403, "Nur Administratoren können Nachrichten löschen")
+    if form.get("confirm") != "ja":
+        raise HTTPException(422, "Bitte das Löschen ausdrücklich bestätigen")
+    delete_message(session, message_id, actor=user.name, reason=str(form.get("reason") or ""))
+    session.commit()
+    return RedirectResponse(f"/?geloescht={message_id}", 303)

@@ -20,6 +20,7 @@ class LiveServer:
     user: str
     password: str
     token: str
+    admin_password: str = ""
 
     def store(self, text: str, subject: str, **extra) -> dict:
         response = httpx.post(f"{self.url}/v1/messages", json={"text": text, "subject": subject, **extra},
@@ -49,6 +50,7 @@ def live_server(tmp_path_factory, tiny_registry):
     env = {**os.environ, "TRIAGE_MODELS_DIR": str(root / "models"), "TRIAGE_DATA_DIR": str(root / "data")}
     env.pop("TRIAGE_DATABASE_URL", None)
     password = _cli(env, "users", "add", "clara", "--role", "sachbearbeitung")
+    admin_password = _cli(env, "users", "add", "ada", "--role", "admin")
     token = _cli(env, "tokens", "create", "test", "--role", "sachbearbeitung")
     port = free_port()
     log = root / "server.log"
@@ -57,16 +59,16 @@ def live_server(tmp_path_factory, tiny_registry):
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, timeout=60, proc=process, log=log)
-        yield LiveServer(f"http://127.0.0.1:{port}", "clara", password, token)
+        yield LiveServer(f"http://127.0.0.1:{port}", "clara", password, token, admin_password)
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def login(page, server: LiveServer) -> None:
+def login(page, server: LiveServer, user: str | None = None, password: str | None = None) -> None:
     page.goto(f"{server.url}/")
-    page.fill("#name", server.user)
-    page.fill("#password", server.password)
+    page.fill("#name", user or server.user)
+    page.fill("#password", password or server.password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/")
 

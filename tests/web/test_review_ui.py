@@ -94,3 +94,34 @@ def test_hostile_mail_renders_inert(page, live_server):
     assert page.locator("h1").inner_text() == "<script>alert(1)</script>"
     page.goto(f"{live_server.url}/")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_an_admin_deletes_a_message_on_request_and_a_clerk_cannot(browser, page, live_server):
+    import httpx
+
+    from tests.web.conftest import login
+
+    stored = live_server.store("Bitte löschen Sie alle meine Daten bei Ihnen.", "Löschantrag")
+    page.goto(f"{live_server.url}/nachrichten/{stored['id']}")
+    assert page.locator("#delete-form").count() == 0  # a clerk sees no delete button
+    status = page.evaluate("""async (id) => {  // and cannot post the form by hand
+        const body = new URLSearchParams({csrf: document.querySelector("input[name=csrf]").value,
+                                          reason: "weil", confirm: "ja"});
+        return (await fetch(`/nachrichten/${id}/loeschen`, {method: "POST", body})).status;
+    }""", stored["id"])
+    assert status == 403
+    context = browser.new_context(locale="de-DE")
+    admin = context.new_page()
+    login(admin, live_server, "ada", live_server.admin_password)
+    admin.goto(f"{live_server.url}/nachrichten/{stored['id']}")
+    admin.click("#delete")  # neither reason nor confirmation yet: the browser refuses the form
+    assert admin.url.endswith(f"/nachrichten/{stored['id']}")
+    admin.fill("#d-reason", "Löschantrag nach Art. 17 DSGVO")
+    admin.check("input[name=confirm]")
+    with admin.expect_navigation(url=f"{live_server.url}/?geloescht={stored['id']}"):
+        admin.click("#delete")
+    assert f"Nachricht {stored['id']} wurde gelöscht" in admin.inner_text("[role=status]")
+    gone = httpx.get(f"{live_server.url}/v1/messages/{stored['id']}",
+                     headers={"Authorization": f"Bearer {live_server.token}"})
+    assert gone.status_code == 404
+    context.close()
