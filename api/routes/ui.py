@@ -1,8 +1,10 @@
 """The staff web UI (German, server-rendered): login, review queue, one message with its
-suggestion, accept with one key, correct through the tree picker, the Ombudsstelle's view, and
-for admins the deletion of a message on request."""
+suggestion, accept with one key, correct through the tree picker, the Ombudsstelle's view, the
+annual report, and for admins the deletion of a message on request."""
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -11,6 +13,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from triage.reporting.annual import annual_figures
+from triage.reporting.load import deleted_in, messages_frame
+from triage.reporting.render import TABLES, charts, csv_text, num, saved_counts
+from triage.reporting.render import TEMPLATES as REPORT_TEMPLATES
 from triage.store.deletion import delete_message
 from triage.store.messages import BEGRUENDET, STATUSES, Filters, get_message, list_messages, review_message
 from triage.store.users import Principal, authenticate
@@ -21,7 +27,7 @@ from ..present import highlighted, message_out, prediction_out
 from ..security import check_csrf, csrf_token
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+templates = Jinja2Templates(directory=[Path(__file__).parents[1] / "templates", REPORT_TEMPLATES])
 PAGE = 50
 
 
@@ -162,3 +168,29 @@ async def delete(request: Request, message_id: int, session: SessionDep, state: 
     delete_message(session, message_id, actor=user.name, reason=str(form.get("reason") or ""))
     session.commit()
     return RedirectResponse(f"/?geloescht={message_id}", 303)
+
+
+def _annual(request: Request, session, state, year: int) -> dict:
+    user = _user(request, state)
+    if unit_scope(user, state.taxonomy.crisis_unit):
+        raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
+    saved = saved_counts(Path(state.settings.data_dir) / "berichte", year - 1)  # `triage report` left it
+    return annual_figures(messages_frame(session, year - 1, year), year, state.taxonomy, previous=saved,
+                          deleted=deleted_in(session, year))
+
+
+@router.get("/bericht")
+def annual_report(request: Request, session: SessionDep, state: StateDep,
+                  jahr: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> HTMLResponse:
+    """The figures of a year (the last complete one unless `jahr` is given), with charts."""
+    year = jahr or datetime.now(UTC).year - 1
+    figures = _annual(request, session, state, year)
+    sources = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in charts(figures).items()}
+    return _page(request, "report.html", f=figures, charts=sources, tables=TABLES, num=num)
+
+
+@router.get("/bericht/{jahr}.csv")
+def annual_report_csv(request: Request, jahr: int, session: SessionDep, state: StateDep) -> Response:
+    figures = _annual(request, session, state, jahr)
+    return Response(csv_text(figures), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="jahresbericht-{jahr}.csv"'})

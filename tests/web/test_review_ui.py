@@ -125,3 +125,21 @@ def test_an_admin_deletes_a_message_on_request_and_a_clerk_cannot(browser, page,
                      headers={"Authorization": f"Bearer {live_server.token}"})
     assert gone.status_code == 404
     context.close()
+
+
+def test_annual_report_page_with_charts_and_csv(page, live_server):
+    from datetime import date
+
+    live_server.store("Mein Antrag liegt seit sechs Wochen unbearbeitet.", "Bericht-Test")
+    year = date.today().year
+    page.click("nav >> text=Jahresbericht")
+    page.fill("#jahr", str(year))
+    page.click("form.filters button[type=submit]")
+    assert f"Jahresbericht {year}" in page.inner_text("h1")
+    assert "Kundenreaktionen" in page.inner_text(".lead")
+    images = page.locator(".report img")
+    assert images.count() == 3
+    assert all(images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(3))  # CSP lets them
+    assert page.locator("text=Innerhalb von 14 Tagen abgeschlossen").count() == 1
+    download = page.request.get(f"{live_server.url}/bericht/{year}.csv")
+    assert download.status == 200 and download.text().startswith("Tabelle;Code;Bezeichnung")

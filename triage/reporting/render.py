@@ -4,6 +4,7 @@ when this year's messages are no longer stored."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 
-__all__ = ["write_annual_report", "saved_counts"]
+__all__ = ["write_annual_report", "saved_counts", "charts", "csv_text", "render_body", "TEMPLATES", "num"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 TABLES = {"by_art": "Art", "by_area": "Bereich (Anliegen)", "complaints_by_area": "Beschwerden nach Bereich",
@@ -34,7 +35,15 @@ def saved_counts(folder: str | Path, year: int) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))["counts"]
 
 
-def _bars(path: Path, rows: list[dict], year: int, previous_year: int | None, title: str) -> None:
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _bars(rows: list[dict], year: int, previous_year: int | None, title: str) -> bytes:
     labels = [r["name"] if len(r["name"]) <= 22 else r["name"][:21] + "…" for r in rows]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
     y = range(len(rows))
@@ -47,12 +56,10 @@ def _bars(path: Path, rows: list[dict], year: int, previous_year: int | None, ti
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return _png(fig)
 
 
-def _months(path: Path, figures: dict) -> None:
+def _months(figures: dict) -> bytes:
     previous = figures["previous_counts"]
     fig, ax = plt.subplots(figsize=(8, 3))
     now = figures["counts"]["by_month"]
@@ -63,38 +70,58 @@ def _months(path: Path, figures: dict) -> None:
     ax.set_title("Reaktionen je Monat", fontsize=10)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return _png(fig)
+
+
+def charts(figures: dict) -> dict[str, bytes]:
+    """The report's charts as PNG bytes: reactions per month, concerns per area, reactions per channel."""
+    year, before = figures["year"], figures["previous_year"]
+    return {"monate": _months(figures),
+            "bereiche": _bars(figures["by_area"], year, before, "Anliegen nach Bereich"),
+            "eingangswege": _bars(figures["by_channel"], year, before, "Reaktionen nach Eingangsweg")}
+
+
+def csv_text(figures: dict) -> str:
+    """Every table of the report in one CSV (semicolons, German numbers) for the office's own layout."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    before = figures["previous_year"]
+    out.writerow(["Tabelle", "Code", "Bezeichnung", "Anzahl", "Anteil %", f"Vorjahr {before or ''}".strip(),
+                  "Veränderung %"])
+    for key, title in TABLES.items():
+        for r in figures[key]:
+            out.writerow([title, r["code"], r["name"], r["count"], num(r["share"]), num(r["previous"]),
+                          num(r["change"])])
+    return buffer.getvalue()
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+
+
+def render_body(figures: dict, chart_sources: dict[str, str]) -> str:
+    """The report's content as an HTML fragment, charts from `chart_sources` (name → URL)."""
+    return _env().get_template("annual_body.html").render(f=figures, charts=chart_sources, tables=TABLES, num=num)
 
 
 def write_annual_report(figures: dict, folder: str | Path) -> Path:
     """Write HTML, charts, CSV and JSON of `figures` into `folder`; the path of the HTML page."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem, year, before = _stem(figures["year"]), figures["year"], figures["previous_year"]
-    charts = {"by_area": f"{stem}-bereiche.png", "by_channel": f"{stem}-eingangswege.png",
-              "months": f"{stem}-monate.png"}
-    _bars(folder / charts["by_area"], figures["by_area"], year, before, "Anliegen nach Bereich")
-    _bars(folder / charts["by_channel"], figures["by_channel"], year, before, "Reaktionen nach Eingangsweg")
-    _months(folder / charts["months"], figures)
-    with open(folder / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle, delimiter=";")
-        out.writerow(["Tabelle", "Code", "Bezeichnung", "Anzahl", "Anteil %", f"Vorjahr {before or ''}".strip(),
-                      "Veränderung %"])
-        for key, title in TABLES.items():
-            for r in figures[key]:
-                out.writerow([title, r["code"], r["name"], r["count"], _num(r["share"]), _num(r["previous"]),
-                              _num(r["change"])])
+    stem = _stem(figures["year"])
+    sources = {}
+    for name, png in charts(figures).items():
+        sources[name] = f"{stem}-{name}.png"
+        (folder / sources[name]).write_bytes(png)
+    (folder / f"{stem}.csv").write_text(csv_text(figures), encoding="utf-8")
     (folder / f"{stem}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
-    html = env.get_template("annual.html").render(f=figures, charts=charts, tables=TABLES, num=_num)
+    html = _env().get_template("annual.html").render(f=figures, charts=sources, tables=TABLES, num=num)
     path = folder / f"{stem}.html"
     path.write_text(html, encoding="utf-8")
     return path
 
 
-def _num(value) -> str:
+def num(value) -> str:
     """German number format for the office's documents: 1.243 and 54,6."""
     if value is None:
         return "–"
