@@ -1,15 +1,6 @@
 import numpy as np
 
-from triage.classify.thresholds import best_f1_threshold, recall_threshold, secondary_thresholds
-
-
-def test_recall_threshold_keeps_the_target_recall():
-    scores = np.array([0.9, 0.8, 0.3, 0.2, 0.1, 0.05])
-    truth = np.array([True, True, True, False, False, True])
-    t = recall_threshold(scores, truth, target=0.75)
-    assert (scores[truth] >= t).mean() >= 0.75
-    assert t > 0.05  # the highest such threshold, not zero
-    assert recall_threshold(scores, truth, target=1.0) <= 0.05
+from triage.classify.thresholds import best_f1_threshold, secondary_thresholds
 
 
 def test_best_f1_threshold_separates_and_defaults_when_rare():

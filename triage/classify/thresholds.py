@@ -1,14 +1,14 @@
 """Decision thresholds per label, chosen on cross-validated probabilities of the corpus.
 
 One global threshold is wrong for unbalanced labels, so each label gets its own: secondary
-concerns by F1, `existenzbedrohend` by the recall target, the binary heads by F1 or accuracy.
+concerns by F1 (with a common floor), `existenzbedrohend` by F2 (recall first), the binary heads by F1.
 Pure functions over numpy arrays.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["best_f1_threshold", "best_fbeta_threshold", "recall_threshold", "secondary_thresholds", "GRID"]
+__all__ = ["best_f1_threshold", "best_fbeta_threshold", "secondary_thresholds", "GRID"]
 
 GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 
@@ -35,19 +35,6 @@ def best_fbeta_threshold(scores: np.ndarray, truth: np.ndarray, beta: float, def
 def best_f1_threshold(scores: np.ndarray, truth: np.ndarray, default: float = 0.5, min_positives: int = 3) -> float:
     """Threshold on `scores` that maximises F1 for the boolean `truth`."""
     return best_fbeta_threshold(scores, truth, 1.0, default, min_positives)
-
-
-def recall_threshold(scores: np.ndarray, truth: np.ndarray, target: float, cap: float = 0.5) -> float:
-    """Highest threshold whose recall on `truth` still reaches `target`, at most `cap`.
-
-    The highest such threshold keeps the most precision; the cap stops a lucky corpus from
-    demanding more certainty than new mail will give.
-    """
-    positives = np.sort(scores[truth])
-    if positives.size == 0:
-        return cap
-    allowed_misses = int(np.floor((1.0 - target) * positives.size))
-    return float(min(cap, positives[allowed_misses] - 1e-6))
 
 
 def secondary_thresholds(probs: np.ndarray, gold: np.ndarray, min_positives: int = 3, limit: int = 2) -> np.ndarray:
