@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from anyio.from_thread import run as run_async
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 
+from triage.classify.engine import Message
 from triage.store.deletion import delete_message
 from triage.store.messages import Filters, get_message, list_messages, review_message, store_message
 
@@ -23,8 +25,8 @@ def create(body: MessageIn, state: StateDep, session: SessionDep, user: CurrentU
            idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
     if not body.text.strip():
         raise HTTPException(422, "text ist leer")
-    with CLASSIFY_SECONDS.time():
-        result = state.engines.get().classify(body.text, body.subject, body.channel.value).as_dict()
+    with CLASSIFY_SECONDS.time():  # through the batcher, like /v1/triage: concurrent intake is classified together
+        result = run_async(state.batcher.classify, Message(body.text, body.subject, body.channel.value)).as_dict()
     message, created = store_message(session, state.taxonomy, text=body.text, subject=body.subject,
                                      channel=body.channel.value, received_at=body.received_at, result=result,
                                      idempotency_key=idempotency_key, actor=user.name)
