@@ -471,7 +471,10 @@ class Tagger:
             labels["routing"] = unit_from_keywords(self.scheme, have)
         try:
             with session_scope(self.db_url) as session:
-                message = session.get(MailboxMessage, entry_id).message
+                entry = session.get(MailboxMessage, entry_id)
+                if entry is None:  # its message was deleted a moment ago: the next sync takes the keywords off
+                    return False
+                message = entry.message
                 labels = {k: v for k, v in labels.items()
                           if v is not None and v != {"urgency": message.urgency, "routing": message.unit}[k]}
                 if not labels:
