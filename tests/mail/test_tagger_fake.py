@@ -391,6 +391,8 @@ def test_other_keyword_edits_are_put_back_and_reviews_in_the_ui_are_no_edits(box
     report = tagger.sync_corrections()
     assert (report.keyword_corrections, report.keyword_updates) == (0, 1)
     assert area in box.flags("INBOX", uid) and other not in box.flags("INBOX", uid)
+    _edit(box, uid, set(), ours(tagger.scheme, box.flags("INBOX", uid)))  # all tags cleared at once: no statement
+    assert tagger.sync_corrections().keyword_corrections == 0 and area in box.flags("INBOX", uid)
     with session_scope(db_url) as session:
         review_message(session, tiny_engine.taxonomy, message.id, version=message.version, reviewer="sachbearbeitung",
                        action="correct", labels={"urgency": "existenzbedrohend"})

@@ -461,8 +461,11 @@ class Tagger:
 
     def _take_edit(self, entry_id: int, last: set[str], have: set[str]) -> bool | None:
         """Urgency or unit keywords a person changed, as a correction of the stored labels: True when
-        one was made, False when the edit names nothing new (or only the area, which maps to no
-        single topic), None when the message is being reviewed right now."""
+        one was made, False when the edit names nothing new (only the area, which maps to no single
+        topic, or all our keywords cleared at once), None when the message is being reviewed right now.
+        Removing the urgency keyword while others stay means the lowest level."""
+        if not have:  # every keyword of ours gone at once (tags cleared, a mail client's reset): no statement
+            return False
         changed = last ^ have
         labels = {}
         if changed & set(self.scheme.urgencies.values()):
