@@ -122,21 +122,17 @@ def report(
 
     Beispiel: triage report 2025 --data-dir data
     """
-    from .reporting.annual import annual_figures
-    from .reporting.load import deleted_in, messages_frame
-    from .reporting.render import saved_counts, write_annual_report
+    from .reporting.load import figures_for
+    from .reporting.render import write_annual_report
     from .taxonomy import default_taxonomy
 
     settings = settings_for(data_dir, database_url)
     folder = output or Path(settings.data_dir) / "berichte"
     try:
         with store_session(settings) as session:
-            frame = messages_frame(session, year - 1, year)
-            deleted = deleted_in(session, year)
+            figures = figures_for(session, year, default_taxonomy(), folder)
     except TriageError as exc:
         raise fail(exc) from exc
-    previous = saved_counts(folder, year - 1)
-    figures = annual_figures(frame, year, default_taxonomy(), previous=previous, deleted=deleted)
     if figures["reactions"]["count"] == 0:
         typer.echo(f"Hinweis: keine gespeicherten Nachrichten aus {year}", err=True)
     path = write_annual_report(figures, folder)

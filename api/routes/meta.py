@@ -1,11 +1,17 @@
-"""Taxonomy, models, health, readiness and metrics."""
+"""Taxonomy, models, the annual report's figures, health, readiness and metrics."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Response
+from fastapi import Path as PathParam
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from ..deps import CurrentUser, SessionDep, StateDep
+from triage.reporting.load import figures_for
+
+from ..deps import CurrentUser, SessionDep, StateDep, unit_scope
 
 router = APIRouter(tags=["meta"])
 
@@ -30,6 +36,14 @@ def models(state: StateDep, _user: CurrentUser) -> dict:
     return {"active": registry.active(), "serving": serving,
             "versions": [{"version": v.version, "created": v.manifest.get("created"), "status": v.status,
                           "metrics": v.manifest.get("metrics", {})} for v in registry.versions()]}
+
+
+@router.get("/v1/reports/{year}", summary="Zahlen des Jahresberichts (wie triage report)")
+def annual_report(year: Annotated[int, PathParam(ge=2000, le=2100)], state: StateDep, session: SessionDep,
+                  user: CurrentUser) -> dict:
+    if unit_scope(user, state.taxonomy.crisis_unit):
+        raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
+    return figures_for(session, year, state.taxonomy, Path(state.settings.data_dir) / "berichte")
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -13,9 +13,8 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from triage.reporting.annual import annual_figures
-from triage.reporting.load import deleted_in, messages_frame
-from triage.reporting.render import TABLES, charts, csv_text, num, saved_counts
+from triage.reporting.load import figures_for
+from triage.reporting.render import TABLES, charts, csv_text, num
 from triage.reporting.render import TEMPLATES as REPORT_TEMPLATES
 from triage.store.deletion import delete_message
 from triage.store.messages import BEGRUENDET, STATUSES, Filters, get_message, list_messages, review_message
@@ -174,9 +173,7 @@ def _annual(request: Request, session, state, year: int) -> dict:
     user = _user(request, state)
     if unit_scope(user, state.taxonomy.crisis_unit):
         raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
-    saved = saved_counts(Path(state.settings.data_dir) / "berichte", year - 1)  # `triage report` left it
-    return annual_figures(messages_frame(session, year - 1, year), year, state.taxonomy, previous=saved,
-                          deleted=deleted_in(session, year))
+    return figures_for(session, year, state.taxonomy, Path(state.settings.data_dir) / "berichte")
 
 
 @router.get("/bericht")

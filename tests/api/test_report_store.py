@@ -21,3 +21,14 @@ def test_report_reads_messages_and_deletions_of_a_year(db_url, tiny_engine, taxo
         assert len(frame) == 2 and all(isinstance(c, list) and c for c in frame["concerns"])
         assert len(messages_frame(session, 2024, 2025)) == 3
         assert (deleted_in(session, 2025), deleted_in(session, 2024), deleted_in(session, 2023)) == (1, 1, 0)
+
+
+def test_annual_figures_over_the_api(client, ombuds_client):
+    stored = client.post("/v1/messages", json={"text": "Die Hotline ist seit Tagen nicht erreichbar.",
+                                               "channel": "Online-Portal"}).json()
+    year = datetime.fromisoformat(client.get(f"/v1/messages/{stored['id']}").json()["received_at"]).year
+    figures = client.get(f"/v1/reports/{year}").json()
+    assert figures["year"] == year and figures["reactions"]["count"] == 1
+    assert figures["by_channel"][0]["code"] == "Online-Portal"
+    assert ombuds_client.get(f"/v1/reports/{year}").status_code == 403  # it covers every unit
+    assert client.get("/v1/reports/1999").status_code == 422

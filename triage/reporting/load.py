@@ -1,16 +1,24 @@
 """Reading what the annual report needs from the store (the I/O edge of `annual.py`)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.tables import AuditEntry, Message
-from .annual import COLUMNS
+from ..taxonomy import Taxonomy
+from .annual import COLUMNS, annual_figures
 
-__all__ = ["messages_frame", "deleted_in"]
+__all__ = ["messages_frame", "deleted_in", "saved_counts", "figures_for", "stem"]
+
+
+def stem(year: int) -> str:
+    """The file name stem of a year's report files (written by `render`, read back here)."""
+    return f"jahresbericht-{year}"
 
 
 def _start(year: int) -> datetime:
@@ -31,3 +39,18 @@ def deleted_in(session: Session, year: int) -> int:
     received = AuditEntry.detail["received"].as_string()
     return int(session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "nachricht.geloescht", received >= f"{year}-01-01", received < f"{year + 1}-01-01")) or 0)
+
+
+def saved_counts(folder: str | Path, year: int) -> dict | None:
+    """The counts of `year` as saved by its report, if there is one."""
+    path = Path(folder) / f"{stem(year)}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))["counts"]
+
+
+def figures_for(session: Session, year: int, taxonomy: Taxonomy, reports: str | Path) -> dict:
+    """The annual figures of `year` from the store; the year before from the store too, or from
+    the JSON its own report left in `reports` once its messages are purged."""
+    return annual_figures(messages_frame(session, year - 1, year), year, taxonomy,
+                          previous=saved_counts(reports, year - 1), deleted=deleted_in(session, year))

@@ -14,25 +14,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 
-__all__ = ["write_annual_report", "saved_counts", "charts", "csv_text", "render_body", "TEMPLATES", "num"]
+from .load import stem  # noqa: E402
+
+__all__ = ["write_annual_report", "charts", "csv_text", "render_body", "TEMPLATES", "num"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 TABLES = {"by_art": "Art", "by_area": "Bereich (Anliegen)", "complaints_by_area": "Beschwerden nach Bereich",
           "by_topic": "Thema (Anliegen)", "by_channel": "Eingangsweg", "by_unit": "Zuständige Stelle",
           "begruendet": "Beschwerden begründet"}
 MONTHS = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
-
-
-def _stem(year: int) -> str:
-    return f"jahresbericht-{year}"
-
-
-def saved_counts(folder: str | Path, year: int) -> dict | None:
-    """The counts of `year` as saved by its report, if there is one."""
-    path = Path(folder) / f"{_stem(year)}.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))["counts"]
 
 
 def _png(fig) -> bytes:
@@ -108,15 +98,15 @@ def write_annual_report(figures: dict, folder: str | Path) -> Path:
     """Write HTML, charts, CSV and JSON of `figures` into `folder`; the path of the HTML page."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = _stem(figures["year"])
+    name_of = stem(figures["year"])
     sources = {}
     for name, png in charts(figures).items():
-        sources[name] = f"{stem}-{name}.png"
+        sources[name] = f"{name_of}-{name}.png"
         (folder / sources[name]).write_bytes(png)
-    (folder / f"{stem}.csv").write_text(csv_text(figures), encoding="utf-8")
-    (folder / f"{stem}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / f"{name_of}.csv").write_text(csv_text(figures), encoding="utf-8")
+    (folder / f"{name_of}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
     html = _env().get_template("annual.html").render(f=figures, charts=sources, tables=TABLES, num=num)
-    path = folder / f"{stem}.html"
+    path = folder / f"{name_of}.html"
     path.write_text(html, encoding="utf-8")
     return path
 
