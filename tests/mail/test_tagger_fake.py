@@ -401,3 +401,20 @@ def test_other_keyword_edits_are_put_back_and_reviews_in_the_ui_are_no_edits(box
     assert "KRM_existenzbedrohend" in box.flags("INBOX", uid)
     with session_scope(db_url) as session:
         assert len(session.scalars(select(Review).where(Review.message_id == message.id)).all()) == 1
+
+
+def test_copies_follow_a_corrected_unit(tiny_engine, db_url) -> None:
+    box = FakeMailbox(allow_keywords=False)
+    uid = box.append("INBOX", mail(1))
+    tagger = make(box, tiny_engine, db_url)
+    tagger.run_once()
+    [message] = stored(db_url)
+    target = "leistungsbereich" if message.unit != "leistungsbereich" else "krm"
+    with session_scope(db_url) as session:
+        review_message(session, tiny_engine.taxonomy, message.id, version=message.version, reviewer="sachbearbeitung",
+                       action="correct", labels={"routing": target})
+    assert tagger.sync_corrections().copied == 1
+    assert len(box.folders[f"KRM_an_{target}"].mails) == 1
+    assert len(box.folders[f"KRM_an_{message.unit}"].mails) == 1  # the first copy stays: nothing is deleted
+    assert len(box.folders["INBOX"].mails) == 1 and uid in box.folders["INBOX"].mails
+    assert tagger.sync_corrections().copied == 0  # once

@@ -355,9 +355,9 @@ class Tagger:
     def _copy_to_unit_folders(self, plans: list[_Plan], report: Report) -> None:
         """Copy each mail once into its unit's folder (never move or delete the original)."""
         for plan in plans:
-            if plan.copied_to is not None or plan.erased:
+            target = self.fallback_folders.get(plan.unit)
+            if plan.erased or target is None or plan.copied_to == target:
                 continue
-            target = self.fallback_folders[plan.unit]
             self.mailbox.copy(plan.uid, target)
             with session_scope(self.db_url) as session:
                 entry = session.get(MailboxMessage, plan.entry_id)
@@ -373,6 +373,20 @@ class Tagger:
                 self._read_moves(folder, unit, report)
         for folder in dict.fromkeys([*self.unit_folders, self.folder]):
             self._sync_keywords(folder, report)
+        if self.copy_to_units or not self.mailbox.supports_keywords():
+            self._sync_copies(report)
+
+    def _sync_copies(self, report: Report) -> None:
+        """Copies follow reviews: a mail whose unit was corrected is copied into the new unit's folder
+        too (the old copy stays; the tagger never deletes)."""
+        selected = self._select_existing(self.folder)
+        if selected is None:
+            return
+        uidvalidity, uids = selected
+        with session_scope(self.db_url) as session:
+            plans = [self._plan(e) for e in in_folder(session, self.mailbox.name, self.folder, uidvalidity)]
+        present = set(uids)
+        self._copy_to_unit_folders([p for p in plans if p.uid in present and p.copied_to is not None], report)
 
     def _select_existing(self, folder: str) -> tuple[int, list[int]] | None:
         try:
