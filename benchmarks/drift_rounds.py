@@ -8,17 +8,14 @@ which runs the whole weekly loop with its gate but has only 40 of the new kind t
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
-from benchmarks.learning_curve import score_results
+from benchmarks.learning_curve import DRIFT, score_results
 from training.corpus import DEFAULT_CORPUS, read_examples
 from training.retrain import REVIEW_WEIGHT
 from triage.classify.engine import Engine, Message
 from triage.classify.features import Analyzer
 from triage.classify.model import TriageModel
 from triage.taxonomy import default_taxonomy
-
-DRIFT = Path(__file__).parents[1] / "training" / "drift" / "phishing.jsonl"
 
 
 def main() -> None:

@@ -60,6 +60,17 @@ def score_results(results: list, examples: list[Example], taxonomy) -> dict:
             "false_alarms_unsure": sum(r in unsure for r in alarms), "crises_unsure": sum(r in unsure for r in hits)}
 
 
+def simulation_sets(taxonomy) -> tuple[list[Example], list[Example], list[Example], list[Example]]:
+    """The simulations' data, in the same order for every benchmark: the start (60 % of the
+    corpus), the rest of the corpus as incoming mail, the new kind (shuffled), the regression set."""
+    corpus = list(read_examples(DEFAULT_CORPUS, taxonomy))
+    random.Random(11).shuffle(corpus)
+    drift = list(read_examples(DRIFT, taxonomy))
+    random.Random(12).shuffle(drift)
+    cut = int(0.6 * len(corpus))
+    return corpus[:cut], corpus[cut:], drift, list(read_examples(REGRESSION, taxonomy))
+
+
 def _score(engine: Engine, examples: list[Example], taxonomy) -> dict:
     results = list(engine.classify_many(Message(e.text, e.subject, e.channel, e.id) for e in examples))
     return score_results(results, examples, taxonomy)
@@ -73,13 +84,8 @@ def main() -> None:
                         help="the new kind arrives at the end of each week (worst case for the time-based holdout)")
     args = parser.parse_args()
     taxonomy = default_taxonomy()
-    corpus = list(read_examples(DEFAULT_CORPUS, taxonomy))
-    random.Random(11).shuffle(corpus)
-    start, stream = corpus[: int(0.6 * len(corpus))], corpus[int(0.6 * len(corpus)):]
-    drift = list(read_examples(DRIFT, taxonomy))
-    random.Random(12).shuffle(drift)
+    start, stream, drift, regression = simulation_sets(taxonomy)
     drift_stream, drift_test = drift[:DRIFT_PER_WEEK * 2], drift[DRIFT_PER_WEEK * 2:]
-    regression = list(read_examples(REGRESSION, taxonomy))
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         _write(start, base / "start.jsonl")

@@ -15,15 +15,12 @@ from __future__ import annotations
 import argparse
 import random
 
-from benchmarks.learning_curve import score_results
-from training.corpus import DEFAULT_CORPUS, read_examples
-from training.retrain import REGRESSION, REVIEW_WEIGHT
+from benchmarks.learning_curve import score_results, simulation_sets
+from training.retrain import REVIEW_WEIGHT
 from triage.classify.engine import Engine, Message
 from triage.classify.features import Analyzer
 from triage.classify.model import TriageModel
 from triage.taxonomy import default_taxonomy
-
-DRIFT = DEFAULT_CORPUS.parent / "drift" / "phishing.jsonl"
 
 
 def _fit(start, reviewed, analyses, taxonomy):
@@ -39,14 +36,9 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=150)
     args = parser.parse_args()
     taxonomy = default_taxonomy()
-    corpus = list(read_examples(DEFAULT_CORPUS, taxonomy))
-    random.Random(11).shuffle(corpus)
-    start, pool = corpus[: int(0.6 * len(corpus))], corpus[int(0.6 * len(corpus)):]
-    drift = list(read_examples(DRIFT, taxonomy))
-    random.Random(12).shuffle(drift)
+    start, pool, drift, regression = simulation_sets(taxonomy)
     arriving, drift_test = pool + drift[:40], drift[40:]
     random.Random(5).shuffle(arriving)  # the new kind arrives among ordinary mail
-    regression = list(read_examples(REGRESSION, taxonomy))
     analyzer = Analyzer()
     everything = start + arriving
     analyses = dict(zip([e.id for e in everything],
