@@ -233,12 +233,13 @@ class Tagger:
                     continue
                 report.seen += 1
                 mail, problem = _parse(raw)
+                digest = _sha256(raw)
                 entry = (at_location(session, self.mailbox.name, self.folder, uidvalidity, uid)
-                         or find_known(session, self.mailbox.name, _sha256(raw),
+                         or find_known(session, self.mailbox.name, digest,
                                        mail.message_id if (mail and rescan) else "")
                          or self._imported(session, uidvalidity, uid, raw, mail))
                 grave = None if entry else grave_of(session, self.mailbox.name, self.folder, uidvalidity, uid,
-                                                    _sha256(raw))
+                                                    digest)
                 if grave is not None:  # deleted for data protection: never stored again
                     grave.folder, grave.uidvalidity, grave.uid = self.folder, uidvalidity, uid
                     plans.append(_Plan(uid, 0, frozenset(), "", None, erased=True))
@@ -420,9 +421,9 @@ class Tagger:
                   flags: set[str], report: Report) -> None:
         try:
             with session_scope(self.db_url) as session:
-                entry = find_known(session, self.mailbox.name, _sha256(raw), mail.message_id if mail else "")
-                grave = None if entry else grave_of(session, self.mailbox.name, folder, uidvalidity, uid,
-                                                    _sha256(raw))
+                digest = _sha256(raw)
+                entry = find_known(session, self.mailbox.name, digest, mail.message_id if mail else "")
+                grave = None if entry else grave_of(session, self.mailbox.name, folder, uidvalidity, uid, digest)
                 if grave is not None:  # its message was deleted: its keywords come off with the next sync
                     grave.folder, grave.uidvalidity, grave.uid = folder, uidvalidity, uid
                     return
@@ -450,22 +451,26 @@ class Tagger:
         uidvalidity, _uids = selected
         with session_scope(self.db_url) as session:
             graves = [grave.uid for grave in graves_in(session, self.mailbox.name, folder, uidvalidity)]
-            written = {e.uid: (e.id, e.written) for e in in_folder(session, self.mailbox.name, folder, uidvalidity)}
+            entries = in_folder(session, self.mailbox.name, folder, uidvalidity)
+            written = {e.uid: (e.id, e.written) for e in entries}
+            plans = [self._plan(e) for e in entries]
         if not graves and not written:
             return
         current = self.mailbox.keywords(graves + list(written))
-        held = set()  # edits that could not be taken now (someone is reviewing): leave the mail as it is
+        held, corrected = set(), 0  # held: edits not taken now (someone is reviewing): leave the mail as it is
         for uid, (entry_id, last) in written.items():
             have = ours(self.scheme, current.get(uid, set()))
             if last is not None and have != set(last.split()):
                 taken = self._take_edit(entry_id, set(last.split()), have)
                 if taken is None:
                     held.add(uid)
-                report.keyword_corrections += bool(taken)
-        with session_scope(self.db_url) as session:
-            # mails of deleted messages lose our keywords; stored mails carry their (perhaps just corrected) labels
-            plans = [self._plan(e) for e in in_folder(session, self.mailbox.name, folder, uidvalidity)
-                     if e.uid not in held]
+                corrected += bool(taken)
+        report.keyword_corrections += corrected
+        if corrected:  # labels just corrected: plan from them
+            with session_scope(self.db_url) as session:
+                plans = [self._plan(e) for e in in_folder(session, self.mailbox.name, folder, uidvalidity)]
+        plans = [plan for plan in plans if plan.uid not in held]
+        # mails of deleted messages lose our keywords; stored mails carry their labels
         wanted = {uid: frozenset() for uid in graves} | {plan.uid: plan.keywords for plan in plans}
         for uid, keywords in wanted.items():
             if uid in current:  # still on the server
@@ -492,8 +497,8 @@ class Tagger:
                 if entry is None:  # its message was deleted a moment ago: the next sync takes the keywords off
                     return False
                 message = entry.message
-                labels = {k: v for k, v in labels.items()
-                          if v is not None and v != {"urgency": message.urgency, "routing": message.unit}[k]}
+                stored = _labels_of(message)
+                labels = {k: v for k, v in labels.items() if v is not None and v != stored[k]}
                 if not labels:
                     return False
                 review_message(session, self.taxonomy, message.id, version=message.version, reviewer=REVIEWER,
