@@ -78,6 +78,12 @@ async def require_admin(user: CurrentUser) -> Principal:
 AdminUser = Annotated[Principal, Depends(require_admin)]
 
 
+def office_wide(user: Principal, crisis_unit: str) -> None:
+    """Figures over every unit (the annual report) are not for the unit-scoped Ombudsstelle role."""
+    if unit_scope(user, crisis_unit):
+        raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
+
+
 def unit_scope(user: Principal, crisis_unit: str) -> str | None:
     """The ombudsstelle role sees only what is routed to it; others see every unit."""
     return crisis_unit if user.role == "ombudsstelle" else None

@@ -137,5 +137,5 @@ def retrain(
         raise typer.Exit(EXIT_ERROR) from exc
     typer.echo(f"{run.status}: {run.reason}")
     if run.metrics:
-        report = write_report(run, Path(settings.data_dir) / "berichte")
+        report = write_report(run, settings.reports_dir)
         typer.echo(f"Bericht: {report}")

@@ -127,7 +127,7 @@ def report(
     from .taxonomy import default_taxonomy
 
     settings = settings_for(data_dir, database_url)
-    folder = output or Path(settings.data_dir) / "berichte"
+    folder = output or settings.reports_dir
     try:
         with store_session(settings) as session:
             figures = figures_for(session, year, default_taxonomy(), folder)

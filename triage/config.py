@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     batch_size: int = 256
 
     @property
+    def reports_dir(self) -> Path:
+        """Where retraining reports and annual reports are written (and read back)."""
+        return Path(self.data_dir) / "berichte"
+
+    @property
     def registry_key_file(self) -> Path:
         return self.registry_key_path or self.models_dir / ".registry-key"
 

@@ -1,17 +1,16 @@
 """Taxonomy, models, the annual report's figures, health, readiness and metrics."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 from fastapi import Path as PathParam
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from triage.reporting.load import figures_for
 
-from ..deps import CurrentUser, SessionDep, StateDep, unit_scope
+from ..deps import CurrentUser, SessionDep, StateDep, office_wide
 
 router = APIRouter(tags=["meta"])
 
@@ -41,9 +40,8 @@ def models(state: StateDep, _user: CurrentUser) -> dict:
 @router.get("/v1/reports/{year}", summary="Zahlen des Jahresberichts (wie triage report)")
 def annual_report(year: Annotated[int, PathParam(ge=2000, le=2100)], state: StateDep, session: SessionDep,
                   user: CurrentUser) -> dict:
-    if unit_scope(user, state.taxonomy.crisis_unit):
-        raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
-    return figures_for(session, year, state.taxonomy, Path(state.settings.data_dir) / "berichte")
+    office_wide(user, state.taxonomy.crisis_unit)
+    return figures_for(session, year, state.taxonomy, state.settings.reports_dir)
 
 
 @router.get("/healthz", include_in_schema=False)

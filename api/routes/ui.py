@@ -20,7 +20,7 @@ from triage.store.deletion import delete_message
 from triage.store.messages import BEGRUENDET, STATUSES, Filters, get_message, list_messages, review_message
 from triage.store.users import Principal, authenticate
 
-from ..deps import SessionDep, StateDep, principal_of, unit_scope
+from ..deps import SessionDep, StateDep, office_wide, principal_of, unit_scope
 from ..metrics import REVIEWS
 from ..present import highlighted, message_out, prediction_out
 from ..security import check_csrf, csrf_token
@@ -170,10 +170,8 @@ async def delete(request: Request, message_id: int, session: SessionDep, state: 
 
 
 def _annual(request: Request, session, state, year: int) -> dict:
-    user = _user(request, state)
-    if unit_scope(user, state.taxonomy.crisis_unit):
-        raise HTTPException(403, "Der Jahresbericht umfasst alle Stellen, nicht nur die Ombudsstelle")
-    return figures_for(session, year, state.taxonomy, Path(state.settings.data_dir) / "berichte")
+    office_wide(_user(request, state), state.taxonomy.crisis_unit)
+    return figures_for(session, year, state.taxonomy, state.settings.reports_dir)
 
 
 @router.get("/bericht")

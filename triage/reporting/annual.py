@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from ..store.messages import SETTLE_DAYS
 from ..taxonomy import Taxonomy
 
-__all__ = ["COLUMNS", "annual_figures", "SETTLE_DAYS"]
+__all__ = ["COLUMNS", "annual_figures", "year_counts"]
 
 COLUMNS = ("received_at", "channel", "concerns", "art", "urgency", "absender", "unit", "status", "closed_at",
            "begruendet", "reviewed")
-SETTLE_DAYS = 14
 COMPLAINT = "beschwerde"
 
 
