@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E40
 
 from .load import stem  # noqa: E402
 
-__all__ = ["write_annual_report", "charts", "csv_text", "render_body", "TEMPLATES", "num"]
+__all__ = ["write_annual_report", "charts", "csv_text", "TEMPLATES", "num"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 TABLES = {"by_art": "Art", "by_area": "Bereich (Anliegen)", "complaints_by_area": "Beschwerden nach Bereich",
@@ -87,11 +87,6 @@ def csv_text(figures: dict) -> str:
 
 def _env() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
-
-
-def render_body(figures: dict, chart_sources: dict[str, str]) -> str:
-    """The report's content as an HTML fragment, charts from `chart_sources` (name → URL)."""
-    return _env().get_template("annual_body.html").render(f=figures, charts=chart_sources, tables=TABLES, num=num)
 
 
 def write_annual_report(figures: dict, folder: str | Path) -> Path:
